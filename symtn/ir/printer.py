@@ -1,0 +1,250 @@
+"""IR -> symtn notation. The output parses back to an isomorphic expression.
+
+Bound legs (wires of a network, legs a bubble acts on) are screened to fresh names ``_1, _2,
+...`` scope by scope; free legs keep their names. Copy tensors whose legs are all bound carry an
+inline size on their first leg (``delta[_1: n, _2]``) so the text is self-contained.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+
+import sympy as sp
+
+from symtn.ir.nodes import (
+    ONE,
+    Bubble,
+    Delta,
+    Elementwise,
+    Frozen,
+    Iverson,
+    Node,
+    Product,
+    Reshape,
+    Shifted,
+    Sum,
+    Tensor,
+    Zero,
+    size_str,
+)
+
+ADD, MUL, NEG, POW, ATOM = 2, 3, 4, 5, 6
+
+# sympy function class name -> notation function name
+FUNCTION_NAMES = {
+    "exp": "exp",
+    "log": "log",
+    "tanh": "tanh",
+    "sin": "sin",
+    "cos": "cos",
+    "erf": "erf",
+    "Abs": "abs",
+    "sign": "sign",
+    "Heaviside": "step",
+    "cosh": "cosh",
+    "sinh": "sinh",
+    "tan": "tan",
+    "atan": "atan",
+}
+
+
+def _num(x: sp.Expr) -> tuple[str, int]:
+    if x.is_Integer:
+        v = int(x)
+        return (str(v), ATOM) if v >= 0 else (f"-{-v}", NEG)
+    if x.is_Rational:
+        p, q = int(x.p), int(x.q)  # type: ignore[attr-defined]
+        body = f"{abs(p)}/{q}"
+        return (f"-{body}", NEG) if p < 0 else (body, MUL)
+    if x.is_Float:
+        text = repr(float(x))
+        return (text, NEG) if text.startswith("-") else (text, ATOM)
+    if x is sp.pi:
+        return ("3.141592653589793", ATOM)
+    if x is sp.E:
+        return ("exp(1)", ATOM)
+    return (str(float(x)), ATOM)
+
+
+def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> tuple[str, int]:
+    """Print a scalar sympy expression as notation; ``leaf`` prints a symbol with its precedence."""
+
+    def wrap(pair: tuple[str, int], need: int) -> str:
+        text, prec = pair
+        return text if prec >= need else f"({text})"
+
+    def go(e: sp.Expr) -> tuple[str, int]:
+        if e.is_Symbol:
+            return leaf(e)  # type: ignore[arg-type]
+        if e.is_Number or e in (sp.pi, sp.E):
+            return _num(e)
+        if e.is_Add:
+            parts = sorted(e.args, key=lambda a: (a.is_Number, sp.default_sort_key(a)))
+            out = wrap(go(parts[0]), ADD)
+            for a in parts[1:]:
+                coeff, rest = a.as_coeff_Mul()
+                if coeff.is_negative:
+                    out += " - " + wrap(go(-a), MUL)
+                else:
+                    out += " + " + wrap(go(a), MUL)
+            return out, ADD
+        if e.is_Mul:
+            coeff, rest = e.as_coeff_Mul()
+            if coeff == -1:
+                return "-" + wrap(go(rest), POW), NEG
+            num, den = [], []
+            for a in e.args:
+                if a.is_Pow and a.exp.is_negative and a.exp.is_Number:  # type: ignore[attr-defined]
+                    den.append(sp.Pow(a.base, -a.exp))  # type: ignore[attr-defined]
+                elif a.is_Rational and not a.is_Integer and a.p == 1:  # type: ignore[attr-defined]
+                    den.append(sp.Integer(a.q))  # type: ignore[attr-defined]
+                else:
+                    num.append(a)
+            text = " * ".join(wrap(go(a), MUL if i == 0 else NEG) for i, a in enumerate(num)) if num else "1"
+            for d in den:
+                text += " / " + wrap(go(d), NEG)
+            first = num[0] if num else None
+            if first is not None and first.is_Number and first.is_negative:
+                return text, NEG
+            return text, MUL
+        if e.is_Pow:
+            base, exp = e.args
+            if exp == sp.Rational(1, 2):
+                return f"sqrt({go(base)[0]})", ATOM
+            return f"{wrap(go(base), ATOM)}^{wrap(go(exp), NEG)}", POW
+        if isinstance(e, sp.Max) and len(e.args) == 2 and sp.Integer(0) in e.args:
+            other = [a for a in e.args if a != 0][0]
+            return f"relu({go(other)[0]})", ATOM
+        if isinstance(e, sp.Max):
+            out = go(e.args[0])[0]
+            for a in e.args[1:]:
+                out = f"maximum({out}, {go(a)[0]})"
+            return out, ATOM
+        if isinstance(e, sp.Min):
+            out = go(e.args[0])[0]
+            for a in e.args[1:]:
+                out = f"minimum({out}, {go(a)[0]})"
+            return out, ATOM
+        if isinstance(e, sp.Function):
+            name = FUNCTION_NAMES.get(type(e).__name__, type(e).__name__)
+            return f"{name}({', '.join(go(a)[0] for a in e.args)})", ATOM
+        return str(e), ATOM
+
+    return go(expr)
+
+
+def size_expr_str(size: sp.Expr) -> tuple[str, int]:
+    """A size (or coefficient) expression with ``|n|`` for size symbols."""
+    return scalar_str(size, lambda s: (f"|{s.name}|", ATOM))
+
+
+class _Printer:
+    def __init__(self) -> None:
+        self.counter = itertools.count(1)
+
+    def fresh(self) -> str:
+        return f"_{next(self.counter)}"
+
+    def legs(self, names: tuple[str, ...], env: dict[str, str]) -> list[str]:
+        return [env.get(n, n) for n in names]
+
+    def bound_mark(self, printed: list[str], size: sp.Expr) -> list[str]:
+        if printed and all(p.startswith("_") for p in printed):
+            return [f"{printed[0]}: {size_str(size)}"] + printed[1:]
+        return printed
+
+    def pr(self, node: Node, env: dict[str, str]) -> tuple[str, int]:
+        if isinstance(node, Tensor):
+            printed = self.legs(node.legs, env)
+            if printed == [s for s, _ in node.slots]:
+                return node.name, ATOM
+            return f"{node.name}[{', '.join(printed)}]", ATOM
+        if isinstance(node, Delta):
+            if node.order == 0:
+                return size_expr_str(node.dim)
+            printed = self.bound_mark(self.legs(node.args[1], env), node.dim)
+            return f"delta[{', '.join(printed)}]", ATOM
+        if isinstance(node, Shifted):
+            size, a, b, k = node.args
+            pa, pb = self.legs((a, b), env)
+            mark = f"{pa}: {size_str(size)}" if pa.startswith("_") and pb.startswith("_") else pa
+            off = f" + {k}" if k > 0 else (f" - {-k}" if k < 0 else "")
+            return f"delta[{mark}, {pb}{off}]", ATOM
+        if isinstance(node, Iverson):
+            size, a, op, b = node.args
+            pa, pb = self.legs((a, b), env)
+            mark = f"{pa}: {size_str(size)}" if pa.startswith("_") and pb.startswith("_") else pa
+            return f"iverson[{mark} {op} {pb}]", ATOM
+        if isinstance(node, Zero):
+            if not node.sig:
+                return "0", ATOM
+            printed = [f"{p}: {size_str(s)}" if p.startswith("_") else p for p, s in zip(self.legs(node.legs, env), [s for _, s in node.sig], strict=True)]
+            return f"zeros[{', '.join(printed)}]", ATOM
+        if isinstance(node, Reshape):
+            inner = []
+            tmp = []
+            for leg, size in node.parts:
+                t = self.fresh()
+                tmp.append(t)
+                inner.append(f"delta[{t}: {size_str(size)}, {env.get(leg, leg)}]")
+            whole = env.get(node.whole[0], node.whole[0])
+            return f"({' * '.join(inner)})[({', '.join(tmp)}) -> {whole}]", ATOM
+        if isinstance(node, Product):
+            if node is ONE:
+                return "1", ATOM
+            inner = dict(env)
+            for w in sorted(node.wires()):
+                inner[w] = self.fresh()
+            parts = []
+            for f in node.args:
+                text, prec = self.pr(f, inner)
+                parts.append(text if prec >= ATOM or (prec >= NEG and not parts) else f"({text})")
+            if len(parts) == 1:
+                return self.pr(node.args[0], inner)
+            return " @ ".join(parts), MUL
+        if isinstance(node, Sum):
+            out = ""
+            for i, (c, t) in enumerate(zip(node.coeffs, node.terms, strict=True)):
+                neg = bool(c.could_extract_minus_sign())
+                mag = -c if neg else c
+                if t is ONE:
+                    body = size_expr_str(mag)
+                    text = body[0] if body[1] >= MUL else f"({body[0]})"
+                else:
+                    text_t, prec_t = self.pr(t, env)
+                    if mag == 1:
+                        text = text_t if prec_t > ADD else f"({text_t})"
+                    else:
+                        ctext, cprec = size_expr_str(mag)
+                        ctext = ctext if cprec >= NEG else f"({ctext})"
+                        text = f"{ctext} * " + (text_t if prec_t >= ATOM else f"({text_t})")
+                if i == 0:
+                    out = f"-{text}" if neg else text
+                else:
+                    out += f" - {text}" if neg else f" + {text}"
+            return out, (ADD if len(node.terms) > 1 or out.startswith("-") else MUL)
+        if isinstance(node, Elementwise):
+            ops = [self.pr(o, env) for o in node.operands]
+            return scalar_str(node.fn, lambda s: ops[int(s.name[1:])])
+        if isinstance(node, Bubble):
+            inner = dict(env)
+            for c in node.consumed:
+                inner[c] = self.fresh()
+            arg = self.pr(node.operand, inner)[0]
+            sub = ", ".join(inner[c] for c in node.consumed)
+            head = f"{node.name}[{sub}]" if sub else node.name
+            return f"{head}({arg})", ATOM
+        if isinstance(node, Frozen):
+            return f"frozen({self.pr(node.inner, env)[0]})", ATOM
+        raise TypeError(f"cannot print {type(node).__name__}")
+
+
+def to_notation(node: Node) -> str:
+    """Print ``node`` as parseable symtn notation (free legs keep their names)."""
+    return _Printer().pr(node, {})[0]
+
+
+def legs_str(node: Node) -> str:
+    """``[i: n, j: m]``: the free legs with their sizes."""
+    return "[" + ", ".join(f"{leg}: {size_str(s)}" for leg, s in node.sig) + "]"
