@@ -1,0 +1,1 @@
+"""symtn (public API assembled once all stages land)."""

@@ -132,5 +132,11 @@ class NoRuleError(SymtnError, NotImplementedError):
     """No derivative or evaluation rule exists for a construct."""
 
 
+class SymtnLint(SymtnError):
+    """A lint diagnostic (W301-W303): rendered like an error, headed ``warning``."""
+
+    kind = "warning"
+
+
 class SymtnWarning(UserWarning):
     """A lint (W301-W303); carries a rendered diagnostic as its message."""

@@ -112,7 +112,8 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
             base, exp = e.args
             if exp == sp.Rational(1, 2):
                 return f"sqrt({go(base)[0]})", ATOM
-            return f"{wrap(go(base), ATOM)}^{wrap(go(exp), NEG)}", POW
+            exp_text = go(exp)[0] if exp.is_Integer else wrap(go(exp), ATOM)
+            return f"{wrap(go(base), ATOM)}^{exp_text}", POW
         if isinstance(e, sp.Max) and len(e.args) == 2 and sp.Integer(0) in e.args:
             other = [a for a in e.args if a != 0][0]
             return f"relu({go(other)[0]})", ATOM
@@ -126,6 +127,8 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
             for a in e.args[1:]:
                 out = f"minimum({out}, {go(a)[0]})"
             return out, ATOM
+        if isinstance(e, sp.Heaviside):
+            return f"step({go(e.args[0])[0]})", ATOM
         if isinstance(e, sp.Function):
             name = FUNCTION_NAMES.get(type(e).__name__, type(e).__name__)
             return f"{name}({', '.join(go(a)[0] for a in e.args)})", ATOM
@@ -248,3 +251,42 @@ def to_notation(node: Node) -> str:
 def legs_str(node: Node) -> str:
     """``[i: n, j: m]``: the free legs with their sizes."""
     return "[" + ", ".join(f"{leg}: {size_str(s)}" for leg, s in node.sig) + "]"
+
+
+def declarations(*nodes: Node) -> str:
+    """Declarations (dims, legs, tensors with facts) that make printed ``nodes`` parse alone."""
+    from symtn.ir.walk import preorder
+
+    syms: set[sp.Symbol] = set()
+    legs: dict[str, sp.Expr] = {}
+    tensors: dict[str, Tensor] = {}
+    for root in nodes:
+        for leg, size in root.sig:
+            legs.setdefault(leg, size)
+        for n in preorder(root):
+            for _, size in n.sig:
+                syms |= size.free_symbols  # type: ignore[arg-type]
+            if isinstance(n, Tensor):
+                tensors.setdefault(n.name, n.variable)
+                for leg, size in n.slots:
+                    legs.setdefault(leg, size)
+    lines = []
+    if syms:
+        lines.append("dim " + ", ".join(sorted(s.name for s in syms)))
+    for leg, size in sorted(legs.items(), key=lambda kv: (kv[0].count("'"), kv[0])):
+        if isinstance(size, sp.Symbol) and size.name == leg:
+            continue
+        lines.append(f"leg {leg} : {size_str(size)}")
+    for t in tensors.values():
+        mods = []
+        for f in t.facts:
+            if f[0] == "const":
+                mods.append("const")
+            elif f[0] == "isometry":
+                mods.append(f"isometry({', '.join(f[1])})")
+            else:
+                groups = [g[0] if len(g) == 1 else "(" + ", ".join(g) + ")" for g in f[1]]
+                mods.append(f"{f[0]}({', '.join(groups)})")
+        sig = ", ".join(leg for leg, _ in t.slots)
+        lines.append(f"{t.name}: [{sig}]" + (" " + " ".join(mods) if mods else ""))
+    return "\n".join(lines) + "\n"

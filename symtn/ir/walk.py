@@ -86,11 +86,30 @@ def rename_legs(node: Node, mapping: dict[str, str]) -> Node:
     """Rename free legs of ``node`` simultaneously (no validation; see algebra.rename).
 
     Bound legs that would clash with a new name are renamed to fresh names first, so the
-    result is always well formed when the new free names are distinct.
+    result is always well formed when the new free names are distinct. Memoised per call, so
+    a shared subexpression (``Elementwise(f, (u, u))``) is renamed once: linear in the DAG.
     """
+    return _rename(node, mapping, {})
+
+
+_RenameMemo = dict[tuple[Node, frozenset[tuple[str, str]]], Node]
+
+
+def _rename(node: Node, mapping: dict[str, str], memo: _RenameMemo) -> Node:
     mapping = {a: b for a, b in mapping.items() if a != b and a in node.legset}
     if not mapping:
         return node
+    key = (node, frozenset(mapping.items()))
+    hit = memo.get(key)
+    if hit is None:
+        hit = memo[key] = _rename_node(node, mapping, memo)
+    return hit
+
+
+def _rename_node(node: Node, mapping: dict[str, str], memo: _RenameMemo) -> Node:
+    def rename_legs(n: Node, m: dict[str, str]) -> Node:
+        return _rename(n, m, memo)
+
     if isinstance(node, Tensor):
         return Tensor(node.name, node.slots, tuple(mapping.get(x, x) for x in node.legs), node.facts)
     if isinstance(node, Delta):

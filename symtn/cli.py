@@ -1,0 +1,134 @@
+"""The ``symtn`` command: run, eval, simplify, grad-free demo (DESIGN.md section 8).
+
+Exit codes: 0 success (every check holds), 1 a check failed, 2 a syntax, name, leg, size or
+input error (printed as a caret diagnostic, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from symtn.errors import EvaluationError, SymtnError
+
+
+def _err(msg: str) -> None:
+    print(msg, file=sys.stderr)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from symtn.checking import decide
+    from symtn.frontend.resolve import CheckStmt
+    from symtn.program import load, show_text
+
+    prog = load(args.file)
+    for w in prog.warnings:
+        _err(w.render())
+    failed = 0
+    for st in prog.statements:
+        if isinstance(st, CheckStmt):
+            zero = st.rhs.node.legset != st.lhs.node.legset and not st.rhs.node.sig
+            res = decide(st.lhs.node, None if zero else st.rhs.node)
+            mark = "ok  " if res.holds else "FAIL"
+            print(f"{mark} line {st.line}: {st.text}\n     {res.describe()}")
+            failed += not res.holds
+        else:
+            print(f"show line {st.line}: {st.text}\n     {show_text(st.value.node)}")
+    if failed:
+        print(f"{failed} check(s) failed")
+        return 1
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from symtn.lower import evaluate
+    from symtn.program import load
+
+    prog = load(args.file)
+    for w in prog.warnings:
+        _err(w.render())
+    try:
+        with np.load(args.inputs) as data:
+            values = {k: data[k] for k in data.files}
+    except (OSError, ValueError) as err:
+        raise EvaluationError(f"cannot read inputs {args.inputs}: {err}", code="E300") from None
+    names = args.names or list(prog.bindings)
+    out: dict[str, np.ndarray] = {}
+    for name in names:
+        if name not in prog.bindings:
+            raise EvaluationError(f"no binding named {name}; bindings: {', '.join(prog.bindings)}", code="E300")
+        order = prog.order(name)
+        arr = np.asarray(evaluate(prog.bindings[name], values, order=order))
+        out[name] = arr
+        print(f"{name}: [{', '.join(order)}] shape {tuple(arr.shape)}")
+        if args.out is None and arr.size <= 20:
+            print(f"    {np.array2string(arr, precision=6)}")
+    if args.out:
+        np.savez(args.out, **out)
+        print(f"wrote {args.out}")
+    return 0
+
+
+def cmd_simplify(args: argparse.Namespace) -> int:
+    from symtn.program import load, show_text
+
+    prog = load(args.file)
+    for name in args.names or list(prog.bindings):
+        if name not in prog.bindings:
+            raise EvaluationError(f"no binding named {name}", code="E300")
+        print(f"{name} = {show_text(prog.bindings[name])}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from symtn import demo
+
+    res = demo.run(steps=args.steps)
+    ok = res["accuracy"] >= 0.95 and res["grad_rel_error"] < 1e-6
+    return 0 if ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="symtn", description="symbolic tensor networks with derivatives")
+    sub = p.add_subparsers(dest="cmd", required=True)
+    r = sub.add_parser("run", help="execute a program: print show lines, decide checks")
+    r.add_argument("file")
+    r.set_defaults(fn=cmd_run)
+    e = sub.add_parser("eval", help="evaluate bindings on arrays from an .npz file")
+    e.add_argument("file")
+    e.add_argument("--inputs", required=True, help=".npz with one array per tensor, axes in declared leg order")
+    e.add_argument("--out", help="write the outputs to this .npz")
+    e.add_argument("names", nargs="*", help="bindings to evaluate (default: all)")
+    e.set_defaults(fn=cmd_eval)
+    s = sub.add_parser("simplify", help="print bindings in simplified canonical notation")
+    s.add_argument("file")
+    s.add_argument("names", nargs="*")
+    s.set_defaults(fn=cmd_simplify)
+    d = sub.add_parser("demo", help="train a digits classifier with symtn's gradients")
+    d.add_argument("--steps", type=int, default=300)
+    d.set_defaults(fn=cmd_demo)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "file", None) and not Path(args.file).exists():
+        _err(f"error: no such file {args.file}")
+        return 2
+    try:
+        return int(args.fn(args))
+    except SymtnError as err:
+        _err(err.render())
+        return 2
+    except RecursionError:
+        _err("error: expression nested too deeply")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,236 @@
+"""Statements: declarations, bindings, defs, checks and shows (NOTATION.md sections 4.1, 7)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from symtn.errors import LegError, NameResolutionError, SizeError, SymtnError
+from symtn.frontend import ast
+from symtn.frontend.exprs import Diagnostics, ExprResolver, check_signature
+from symtn.frontend.scope import Env, FuncDef, Hooks, Value
+from symtn.ir.nodes import Tensor, size_str
+
+
+@dataclass
+class CheckStmt:
+    """A ``check lhs == rhs`` statement, resolved."""
+
+    lhs: Value
+    rhs: Value
+    text: str
+    line: int
+
+
+@dataclass
+class ShowStmt:
+    """A ``show e`` statement, resolved."""
+
+    value: Value
+    text: str
+    line: int
+
+
+@dataclass
+class Resolved:
+    """The result of resolving a program: tables, bindings in order, checks, shows, lints."""
+
+    env: Env
+    bindings: dict[str, Value] = field(default_factory=dict)
+    tensors: dict[str, Tensor] = field(default_factory=dict)
+    checks: list[CheckStmt] = field(default_factory=list)
+    shows: list[ShowStmt] = field(default_factory=list)
+    statements: list[CheckStmt | ShowStmt] = field(default_factory=list)
+    warnings: list[SymtnError] = field(default_factory=list)
+
+
+def _snippet(source: str, pos: ast.Pos) -> str:
+    lines = source.splitlines()
+    if pos[0] < 1 or pos[0] > len(lines):
+        return ""
+    if pos[2] == pos[0]:
+        return lines[pos[0] - 1][pos[1] - 1 : pos[3] - 1]
+    return lines[pos[0] - 1][pos[1] - 1 :]
+
+
+FACT_KINDS = ("symmetric", "antisymmetric", "isometry", "const")
+
+
+def _facts(name: str, slots: tuple[str, ...], mods: tuple[ast.Modifier, ...]) -> tuple[tuple[object, ...], ...]:
+    facts: list[tuple[object, ...]] = []
+    for m in mods:
+        if m.kind not in FACT_KINDS:
+            raise LegError(f"unknown modifier {m.kind}", code="E112")
+        for group in m.args:
+            for leg in group:
+                if leg not in slots:
+                    raise LegError(
+                        f"modifier {m.kind} names {leg}, which is not a leg of {name} [{', '.join(slots)}]",
+                        code="E112",
+                    )
+        if m.kind == "const":
+            facts.append(("const",))
+        elif m.kind == "isometry":
+            facts.append(("isometry", tuple(leg for g in m.args for leg in g)))
+        else:
+            sizes = {len(g) for g in m.args}
+            if len(sizes) > 1:
+                raise LegError(f"{m.kind}: blocks must have equal length", code="E112")
+            facts.append((m.kind, tuple(tuple(g) for g in m.args)))
+    return tuple(facts)
+
+
+class Resolver:
+    """Resolves a parsed program statement by statement."""
+
+    def __init__(self, program: ast.Program, hooks: Hooks) -> None:
+        self.program = program
+        self.diag = Diagnostics(program.source)
+        self.exprs = ExprResolver(self.diag, hooks)
+        self.env = Env()
+        self.out = Resolved(self.env)
+
+    def run(self) -> Resolved:
+        for stmt in self.program.stmts:
+            self.env.inferred = {}
+            try:
+                self.statement(stmt)
+            except SymtnError as err:
+                if err.span is None:
+                    raise err.with_span(self.diag.span(stmt.pos)) from None  # type: ignore[arg-type]
+                raise
+        self.out.warnings = self.diag.warnings
+        return self.out
+
+    def _declare_value(self, name: str, value: Value, pos: ast.Pos) -> None:
+        if name in self.env.funcs:
+            raise NameResolutionError(f"{name} is already a function", code="E101")
+        self.env.values[name] = value
+
+    def statement(self, s: ast.Stmt) -> None:
+        env = self.env
+        if isinstance(s, ast.DimDecl):
+            for name, size_e, _pos in s.entries:
+                size = sp.Symbol(name, integer=True, positive=True) if size_e is None else env.size_expr(size_e)
+                env.dims[name] = size
+                env.legs.setdefault(name, size)
+            return
+        if isinstance(s, ast.LegDecl):
+            size = env.size_expr(s.size)
+            for name in s.names:
+                base = name.rstrip("'")
+                if base != name:
+                    bs = env.declared_size(base)
+                    if bs is not None and bs != size:
+                        raise SizeError(
+                            f"primed leg {name} must have the size of {base} ({size_str(bs)}), "
+                            f"not {size_str(size)}",
+                            code="E201",
+                        )
+                env.legs[name] = size
+                if s.batch:
+                    env.batch.add(name)
+            return
+        if isinstance(s, ast.TensorDecl):
+            self._tensor_decl(s)
+            return
+        if isinstance(s, ast.Assign):
+            v = self.exprs.expr(env, s.value)
+            self._declare_value(s.name, Value(v.node, v.order, s.name), s.pos)
+            self.out.bindings[s.name] = env.values[s.name]
+            return
+        if isinstance(s, ast.Def):
+            env.funcs[s.name] = FuncDef(s, env)
+            return
+        if isinstance(s, ast.Check):
+            lhs = self.exprs.expr(env, s.left)
+            rhs = self.exprs.expr(env, s.right)
+            zero_rhs = isinstance(s.right, ast.Num) and sp.Rational(s.right.text) == 0
+            if not zero_rhs and lhs.node.legset != rhs.node.legset:
+                raise LegError(
+                    f"check sides have different legs: [{', '.join(lhs.node.legs)}] and "
+                    f"[{', '.join(rhs.node.legs)}]",
+                    code="E206",
+                )
+            if not zero_rhs:
+                ls, rs = lhs.node.sizes, rhs.node.sizes
+                for leg in ls:
+                    if ls[leg] != rs[leg] and sp.simplify(ls[leg] - rs[leg]) != 0:
+                        raise LegError(f"check sides give leg {leg} sizes {ls[leg]} and {rs[leg]}", code="E206")
+            c = CheckStmt(lhs, rhs, _snippet(self.program.source, s.pos), s.pos[0])
+            self.out.checks.append(c)
+            self.out.statements.append(c)
+            return
+        if isinstance(s, ast.Show):
+            v = self.exprs.expr(env, s.expr)
+            sh = ShowStmt(v, _snippet(self.program.source, s.pos), s.pos[0])
+            self.out.shows.append(sh)
+            self.out.statements.append(sh)
+            return
+        if isinstance(s, ast.Rule):
+            raise SymtnError(
+                f"rule {s.name}: user rewrite rules are not supported yet",
+                code="E120",
+                help="rewrite rules are planned (NOTATION.md section 9); use check to state identities",
+            )
+        raise SymtnError(f"unsupported statement {type(s).__name__}")
+
+    def _tensor_decl(self, s: ast.TensorDecl) -> None:
+        env = self.env
+        slots: list[tuple[str, sp.Expr]] = []
+        for x in s.sig:
+            if x.size is not None:
+                size = env.size_expr(x.size)
+                env.bind_leg(x.name, size)
+                if env.declared_size(x.name) is None:
+                    env.legs[x.name] = size
+            else:
+                size = env.need_size(x.name)
+            slots.append((x.name, size))
+        names = tuple(n for n, _ in slots)
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise LegError(f"duplicate leg {dup[0]} in a signature", code="E207")
+        facts = _facts(", ".join(s.names), names, s.modifiers)
+        if s.value is not None:
+            if len(s.names) != 1:
+                raise LegError("a typed binding names one value", code="E204")
+            v = self.exprs.expr(env, s.value)
+            check_signature(v.node, names, f"{s.names[0]}")
+            sizes = v.node.sizes
+            for leg, size in slots:
+                if sizes[leg] != size and sp.simplify(sizes[leg] - size) != 0:
+                    raise SizeError(
+                        f"leg {leg} of {s.names[0]} has size {size_str(sizes[leg])}, declared {size_str(size)}",
+                        code="E201",
+                    )
+            value = Value(v.node, names, s.names[0])
+            self._declare_value(s.names[0], value, s.pos)
+            self.out.bindings[s.names[0]] = value
+            return
+        for name in s.names:
+            t = Tensor(name, tuple(slots), names, facts)
+            self._declare_value(name, Value(t, names, name), s.pos)
+            self.out.tensors[name] = t
+
+
+def run_block(exprs: ExprResolver, scope: Env, block: ast.Block) -> Value:
+    """Run a def's block body in ``scope`` and return its final expression."""
+    for st in block.stmts:
+        if isinstance(st, ast.Assign):
+            v = exprs.expr(scope, st.value)
+            scope.values[st.name] = Value(v.node, v.order, st.name)
+        elif isinstance(st, ast.TensorDecl) and st.value is not None and len(st.names) == 1:
+            v = exprs.expr(scope, st.value)
+            want = tuple(scope.leg(x.name) for x in st.sig)
+            check_signature(v.node, want, st.names[0])
+            scope.values[st.names[0]] = Value(v.node, want, st.names[0])
+        else:
+            raise SymtnError("a def block holds bindings and ends with an expression", code="E001")
+    return exprs.expr(scope, block.result)
+
+
+def resolve(program: ast.Program, hooks: Hooks) -> Resolved:
+    """Resolve a parsed program into IR bindings, checks and shows (raises SymtnError)."""
+    return Resolver(program, hooks).run()

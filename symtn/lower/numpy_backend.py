@@ -1,0 +1,351 @@
+"""The numpy reference backend: evaluate an IR expression on concrete arrays.
+
+Every node is computed once per call (nodes are hash-consed, so a shared subexpression is the
+same object and is looked up in a memo). Networks are contracted by opt_einsum following a
+:mod:`symtn.lower.plan` plan, so copy tensors and reshapes never become arrays; plans and their
+compiled contractions (``contract_expression``) are cached across calls by factors and sizes.
+Recognised softmax / logsumexp patterns (:mod:`symtn.lower.stable`) subtract the maximum first.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+from opt_einsum import contract_expression
+
+from symtn.errors import EvaluationError, NoRuleError, SymtnError
+from symtn.ir.nodes import (
+    Bubble,
+    Delta,
+    Elementwise,
+    Frozen,
+    Iverson,
+    Node,
+    Product,
+    Reshape,
+    Shifted,
+    Sum,
+    Tensor,
+    Zero,
+)
+from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.kernels import (
+    bubble_kernel,
+    elementwise_kernel,
+    embed_diagonal,
+    iverson_mask,
+    logsumexp,
+    shifted_mask,
+)
+from symtn.lower.plan import NetworkPlan, ReshapeConflict, einsum_equation, plan_network
+from symtn.lower.sizes import bind_sizes, int_size, size_value
+from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
+
+GREEDY_ABOVE = 12
+"""Networks with more dense operands than this use opt_einsum's "greedy" path search."""
+PLAN_CACHE_SIZE = 4096
+"""How many network plans (with their compiled contractions) are kept across calls."""
+
+_Planned = tuple[tuple[Node, ...], NetworkPlan, Callable[..., Any] | None]
+_PLANS: OrderedDict[tuple[Any, ...], _Planned] = OrderedDict()
+
+
+def _align(a: np.ndarray, have: Sequence[str], want: Sequence[str]) -> np.ndarray:
+    """Transpose ``a`` (axes named ``have``) so that its axes are named ``want``."""
+    if tuple(have) == tuple(want):
+        return a
+    return np.transpose(a, [list(have).index(leg) for leg in want])
+
+
+class Evaluator:
+    """Evaluates nodes on bound inputs, memoising every node for the lifetime of the object.
+
+    Args:
+        values: input arrays by tensor name (axes in declared slot order).
+        sizes: every size symbol bound to an integer (see :func:`bind_sizes`).
+        dtype: the floating dtype of all arrays.
+    """
+
+    def __init__(self, values: Mapping[str, Any], sizes: Mapping[sp.Symbol, int], dtype: Any) -> None:
+        self.values = values
+        self.sizes = sizes
+        self.dtype = np.dtype(dtype)
+        self.memo: dict[Node, np.ndarray] = {}
+        self.inputs: list[np.ndarray] = []
+        self._sizes: dict[sp.Expr, int] = {}
+        self._coeffs: dict[sp.Expr, float | complex] = {}
+
+    def size(self, expr: sp.Expr) -> int:
+        """A size expression as an int (cached per expression)."""
+        hit = self._sizes.get(expr)
+        if hit is None:
+            hit = int(expr) if expr.is_Integer else int_size(expr, self.sizes)
+            self._sizes[expr] = hit
+        return hit
+
+    def coefficient(self, expr: sp.Expr) -> float | complex:
+        """A sum coefficient (exact, possibly in sizes) as a Python number."""
+        hit = self._coeffs.get(expr)
+        if hit is None:
+            c = complex(size_value(expr, self.sizes))
+            hit = c.real if c.imag == 0 else c
+            self._coeffs[expr] = hit
+        return hit
+
+    def shape(self, node: Node) -> tuple[int, ...]:
+        """The shape of ``node``'s value (axes in ``node.legs`` order)."""
+        return tuple(self.size(s) for _, s in node.sig)
+
+    def value(self, node: Node) -> np.ndarray:
+        """The value of ``node`` with axes in ``node.legs`` order (memoised)."""
+        hit = self.memo.get(node)
+        if hit is None:
+            hit = self.compute(node)
+            self.memo[node] = hit
+        return hit
+
+    def compute(self, node: Node) -> np.ndarray:
+        """Compute ``node`` from the memoised values of its children."""
+        if isinstance(node, Tensor):
+            return self._tensor(node)
+        if isinstance(node, Product):
+            soft = softmax_parts(node)
+            if soft is not None:
+                return self._softmax(node, soft)
+            return self.network(node.args, node.legs)
+        if isinstance(node, (Delta, Reshape)):
+            return self.network((node,), node.legs)
+        if isinstance(node, Shifted):
+            return shifted_mask(self.size(node.args[0]), node.args[3], self.dtype)
+        if isinstance(node, Iverson):
+            return iverson_mask(self.size(node.args[0]), node.args[2], self.dtype)
+        if isinstance(node, Zero):
+            return np.zeros(self.shape(node), dtype=self.dtype)
+        if isinstance(node, Sum):
+            return self._sum(node)
+        if isinstance(node, Elementwise):
+            return self._elementwise(node)
+        if isinstance(node, Bubble):
+            return self._bubble(node)
+        if isinstance(node, Frozen):
+            return self.value(node.inner)
+        raise NoRuleError(f"no numeric rule for {type(node).__name__} nodes")
+
+    def _tensor(self, node: Tensor) -> np.ndarray:
+        try:
+            a = np.asarray(self.values[node.name], dtype=self.dtype)
+        except (TypeError, ValueError) as exc:
+            raise EvaluationError(
+                f"input for tensor {node.name} cannot be converted to {self.dtype}: {exc}"
+            ) from None
+        self.inputs.append(a)
+        if a.shape != self.shape(node):
+            raise EvaluationError(
+                f"input for tensor {node.name} has shape {a.shape}, expected {self.shape(node)}"
+            )
+        return a
+
+    def network(self, factors: Sequence[Node], out_legs: Sequence[str]) -> np.ndarray:
+        """Contract a list of factors to the free legs ``out_legs`` (in that order)."""
+        out_entries = 1
+        sizes = {leg: s for f in factors for leg, s in f.sig}
+        for leg in out_legs:
+            out_entries *= self.size(sizes[leg])
+        big = large_sum(factors, out_entries, self.size)
+        if big is not None:
+            total: np.ndarray | None = None
+            for c, parts in split_terms(factors, big):
+                part = self.network(parts, out_legs)
+                k = complex(size_value(c, self.sizes))
+                part = part * (k.real if k.imag == 0 else k)
+                total = part if total is None else total + part
+            return total if total is not None else np.zeros(tuple(self.size(sizes[x]) for x in out_legs), self.dtype)
+        factors, plan, run = self._plan(tuple(factors), tuple(out_legs))
+        if plan.zero:
+            return np.zeros(plan.out_shape, dtype=self.dtype)
+        arrays = [self.value(factors[op.index]).reshape(op.shape) for op in plan.operands]
+        if run is None:
+            core = arrays[0] if arrays else np.ones((), dtype=self.dtype)
+        else:
+            core = np.asarray(run(*arrays))
+        distinct = tuple(dict.fromkeys(plan.out_labels))
+        sizes = plan.label_sizes
+        if len(distinct) != len(plan.einsum_out):  # output labels carried by deltas only
+            ones_shape = tuple(sizes[x] if x in plan.einsum_out else 1 for x in distinct)
+            core = np.broadcast_to(core.reshape(ones_shape), tuple(sizes[x] for x in distinct))
+        if len(distinct) != len(plan.out_labels):  # two free legs joined by a delta
+            core = embed_diagonal(core, plan.out_labels, sizes)
+        core = core.reshape(plan.out_shape)
+        if plan.scale != 1:
+            core = core * self.dtype.type(plan.scale)
+        return core
+
+    def _plan(self, factors: tuple[Node, ...], out_legs: tuple[str, ...]) -> _Planned:
+        """The plan of a network (cached across calls by factors, output legs and sizes)."""
+        dims = tuple(self.size(s) for f in factors for _, s in f.sig)
+        dims += tuple(self.size(f.dim) for f in factors if isinstance(f, Delta) and f.order == 0)
+        key = (factors, out_legs, dims)
+        hit = _PLANS.get(key)
+        if hit is not None:
+            _PLANS.move_to_end(key)
+            return hit
+        try:
+            plan = plan_network(factors, out_legs, self.size)
+        except ReshapeConflict as conflict:
+            alone = factors[conflict.index]
+            rest = Product(*(f for i, f in enumerate(factors) if i != conflict.index))
+            factors = (rest, alone)
+            plan = plan_network(factors, out_legs, self.size)
+        run = None
+        trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
+        if plan.operands and not trivial:
+            optimize = "greedy" if len(plan.operands) > GREEDY_ABOVE else "auto"
+            shapes = [op.shape for op in plan.operands]
+            run = contract_expression(einsum_equation(plan), *shapes, optimize=optimize)
+        _PLANS[key] = (factors, plan, run)
+        if len(_PLANS) > PLAN_CACHE_SIZE:
+            _PLANS.popitem(last=False)
+        return factors, plan, run
+
+    def _sum(self, node: Sum) -> np.ndarray:
+        total = np.zeros(self.shape(node), dtype=self.dtype)
+        for c, term in zip(node.coeffs, node.terms, strict=True):
+            if isinstance(term, Zero):
+                continue
+            k = self.coefficient(c)
+            part = _align(self.value(term), term.legs, node.legs)
+            total = total + (part if k == 1 else k * part)
+        return total
+
+    def _softmax(self, node: Product, parts: SoftmaxParts) -> np.ndarray:
+        x = self.value(parts.x)
+        axes = tuple(parts.x.legs.index(leg) for leg in parts.summed)
+        out = np.exp(x - np.expand_dims(logsumexp(x, axes), axes))
+        return _align(out, [parts.rename.get(leg, leg) for leg in parts.x.legs], node.legs)
+
+    def _elementwise(self, node: Elementwise) -> np.ndarray:
+        lse = logsumexp_parts(node)
+        if lse is not None:
+            x, summed = lse
+            kept = [leg for leg in x.legs if leg not in summed]
+            axes = tuple(x.legs.index(leg) for leg in summed)
+            return _align(logsumexp(self.value(x), axes), kept, node.legs)
+        fn = elementwise_kernel(node.fn, len(node.operands))
+        args = [_align(self.value(o), o.legs, node.legs) for o in node.operands]
+        try:
+            out = np.asarray(fn(*args), dtype=self.dtype)
+        except (NameError, AttributeError) as exc:
+            raise NoRuleError(f"no numeric rule for elementwise function {node.fn}: {exc}") from None
+        shape = self.shape(node)
+        return out if out.shape == shape else np.broadcast_to(out, shape).copy()
+
+    def _bubble(self, node: Bubble) -> np.ndarray:
+        kernel = bubble_kernel(node.name)
+        operand = node.operand
+        axes = tuple(operand.legs.index(leg) for leg in node.consumed)
+        produced = tuple(self.size(s) for _, s in node.produced)
+        out = np.asarray(kernel(self.value(operand), axes, produced), dtype=self.dtype)
+        if out.shape != self.shape(node):
+            raise EvaluationError(
+                f"function `{node.name}` returned shape {out.shape}, expected {self.shape(node)}"
+            )
+        return out
+
+
+def evaluate(
+    node: Node,
+    values: Mapping[str, Any],
+    *,
+    order: Sequence[str] | None = None,
+    sizes: Mapping[str | sp.Symbol, int] | None = None,
+    dtype: Any = np.float64,
+) -> np.ndarray:
+    """Evaluate ``node`` on concrete inputs with numpy.
+
+    Args:
+        node: the expression; its free legs are the axes of the result.
+        values: one array per tensor variable, by name; axes follow the variable's declared
+            slot order, lengths must agree with the declared sizes.
+        order: the legs of the result in the wanted axis order (default ``node.legs``); must be
+            a permutation of the node's free legs.
+        sizes: values of size symbols that no input determines (by symbol or name).
+        dtype: the dtype of the computation and of the result.
+
+    Returns:
+        A new array with one axis per leg of ``order``, of the legs' bound sizes.
+
+    Raises:
+        EvaluationError: a missing input, a shape that disagrees with the declared sizes, an
+            unbound size, or an ``order`` that is not a permutation of the free legs.
+        NoRuleError: a function bubble with no numeric kernel (e.g. an opaque user function).
+    """
+    want = tuple(node.legs if order is None else order)
+    if sorted(want) != sorted(node.legs):
+        raise EvaluationError(
+            f"order [{', '.join(want)}] is not a permutation of the legs [{', '.join(node.legs)}]"
+        )
+    bound = bind_sizes(node, values, sizes)
+    evaluator = Evaluator(values, bound, dtype)
+    try:
+        out = evaluator.value(node)
+    except SymtnError:
+        raise
+    except (ValueError, IndexError, FloatingPointError) as exc:
+        raise EvaluationError(f"numeric evaluation failed: {exc}") from exc
+    out = _align(out, node.legs, want).astype(dtype, copy=False)
+    if not out.flags.writeable or any(np.may_share_memory(out, a) for a in evaluator.inputs):
+        out = out.copy()
+    return out
+
+
+def evaluate_many(
+    nodes: Mapping[str, Node],
+    values: Mapping[str, Any],
+    *,
+    orders: Mapping[str, Sequence[str]] | None = None,
+    sizes: Mapping[str | sp.Symbol, int] | None = None,
+    dtype: Any = np.float64,
+) -> dict[str, np.ndarray]:
+    """Evaluate several expressions in one pass, computing shared subexpressions once.
+
+    A loss and its gradients share their forward values (hash-consing makes equal nodes one
+    object), so evaluating them together is a forward pass plus the gradient-specific work.
+
+    Args:
+        nodes: name -> expression.
+        values: inputs as for :func:`evaluate`.
+        orders: name -> wanted leg order of that result (default: its canonical order).
+        sizes: values of size symbols that no input determines.
+        dtype: the dtype of the computation.
+
+    Returns:
+        name -> array with axes in the wanted order.
+
+    Raises:
+        EvaluationError, NoRuleError: as :func:`evaluate`.
+    """
+    orders = orders or {}
+    bound: dict[sp.Symbol, int] = {}
+    for n in nodes.values():
+        given = {**{str(k): v for k, v in bound.items()}, **{str(k): v for k, v in (sizes or {}).items()}}
+        bound.update(bind_sizes(n, values, given))
+    evaluator = Evaluator(values, bound, dtype)
+    out: dict[str, np.ndarray] = {}
+    for name, node in nodes.items():
+        want = tuple(orders.get(name, node.legs))
+        if sorted(want) != sorted(node.legs):
+            raise EvaluationError(
+                f"order [{', '.join(want)}] is not a permutation of the legs [{', '.join(node.legs)}] of {name}"
+            )
+        try:
+            arr = evaluator.value(node)
+        except SymtnError:
+            raise
+        except (ValueError, IndexError, FloatingPointError) as exc:
+            raise EvaluationError(f"numeric evaluation of {name} failed: {exc}") from exc
+        out[name] = np.array(_align(arr, node.legs, want), dtype=dtype, copy=True)
+    return out

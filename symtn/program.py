@@ -1,0 +1,114 @@
+"""Programs: text -> resolved bindings, checks and shows, wired to the later stages.
+
+``parse(text)`` and ``load(path)`` return a :class:`Program` whose bindings are IR expressions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from symtn.checking import CheckResult, decide
+from symtn.diff import diff
+from symtn.errors import SymtnError, SymtnSyntaxError
+from symtn.frontend.resolve import CheckStmt, Resolved, ShowStmt, resolve
+from symtn.frontend.scope import Hooks
+from symtn.frontend.syntax import parse_text
+from symtn.ir.nodes import Node, Tensor
+from symtn.ir.printer import to_notation
+from symtn.rewrite import expand, simplify
+
+
+def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
+    assert isinstance(var, Tensor)
+    return diff(f, var, new_legs)
+
+
+HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify)
+
+
+@dataclass
+class CheckOutcome:
+    """A check statement with its result."""
+
+    stmt: CheckStmt
+    result: CheckResult
+
+
+class Program:
+    """A resolved symtn program.
+
+    Attributes:
+        source: the program text.
+        path: the file it came from, if any.
+        bindings: name -> IR expression for every ``name = ...`` / typed binding, in order.
+        tensors: name -> declared tensor variable.
+        warnings: lints (W301-W303) raised while resolving.
+    """
+
+    def __init__(self, resolved: Resolved, source: str, path: str | None = None) -> None:
+        self.resolved = resolved
+        self.source = source
+        self.path = path
+        self.bindings: dict[str, Node] = {k: v.node for k, v in resolved.bindings.items()}
+        self.tensors: dict[str, Tensor] = dict(resolved.tensors)
+        self.warnings: list[SymtnError] = list(resolved.warnings)
+
+    def __getitem__(self, name: str) -> Node:
+        if name in self.bindings:
+            return self.bindings[name]
+        if name in self.tensors:
+            return self.tensors[name]
+        raise KeyError(name)
+
+    def order(self, name: str) -> tuple[str, ...]:
+        """The leg order of a binding: declared (typed binding, ``-> [..]``) or canonical."""
+        v = self.resolved.bindings.get(name)
+        if v is None:
+            return self[name].legs
+        return v.order if v.order is not None else v.node.legs
+
+    @property
+    def statements(self) -> list[CheckStmt | ShowStmt]:
+        return self.resolved.statements
+
+    def check_all(self) -> list[CheckOutcome]:
+        """Decide every ``check`` statement."""
+        return [CheckOutcome(c, decide(c.lhs.node, None if _is_zero_rhs(c) else c.rhs.node)) for c in self.resolved.checks]
+
+
+def _is_zero_rhs(c: CheckStmt) -> bool:
+    return c.rhs.node.legset != c.lhs.node.legset and not c.rhs.node.sig
+
+
+def parse(text: str | bytes, filename: str | None = None) -> Program:
+    """Parse and resolve a program (raises a SymtnError subclass with a caret diagnostic)."""
+    if isinstance(text, bytes):
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise SymtnSyntaxError(
+                f"{filename or 'input'} is not UTF-8 text (byte {err.start})", code="E000"
+            ) from None
+    if "\x00" in text:
+        raise SymtnSyntaxError(f"{filename or 'input'} is a binary file, not symtn text", code="E000")
+    tree = parse_text(text, filename)
+    return Program(resolve(tree, HOOKS), text, filename)
+
+
+def load(path: str | Path) -> Program:
+    """Read and parse a ``.stn`` file."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        raise SymtnError(f"cannot read {p}: {err.strerror}", code="E000") from None
+    return parse(data, str(p))
+
+
+def show_text(node: Node, order: Sequence[str] | None = None) -> str:
+    """The canonical notation of the simplified expression, with its legs."""
+    s = simplify(node)
+    legs = ", ".join(f"{leg}: {size}" for leg, size in s.sig)
+    return f"{to_notation(s)}    : [{legs}]"

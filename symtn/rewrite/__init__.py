@@ -1,0 +1,6 @@
+"""Rewriting: named rules, canonical form and isomorphism, ``simplify`` and ``expand``."""
+
+from symtn.rewrite.canonical import canonical_key, is_isomorphic
+from symtn.rewrite.simplify import expand, simplify, strip_frozen
+
+__all__ = ["canonical_key", "expand", "is_isomorphic", "simplify", "strip_frozen"]
