@@ -1,1 +1,111 @@
-"""symtn (public API assembled once all stages land)."""
+"""symtn: symbolic tensor-network algebra with automatic differentiation.
+
+Write tensor expressions in Penrose graphical notation as text (named legs, wires, copy tensors,
+function bubbles), or build them in Python; check, simplify, differentiate and evaluate them.
+"""
+
+from symtn.api import (
+    abs,
+    contract,
+    cos,
+    delta,
+    erf,
+    exp,
+    frozen,
+    gelu,
+    layernorm,
+    log,
+    log_softmax,
+    logsumexp,
+    max,
+    mean,
+    min,
+    norm,
+    ones,
+    pow,
+    project,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    softmax,
+    sqrt,
+    sum,
+    tanh,
+    tensor,
+    trace,
+    var,
+)
+from symtn.checking import CheckResult, decide
+from symtn.diff import d, diff, hessian, jacobian
+from symtn.errors import (
+    CheckError,
+    EvaluationError,
+    LegError,
+    NameResolutionError,
+    NoRuleError,
+    SizeError,
+    SymtnError,
+    SymtnSyntaxError,
+)
+from symtn.ir import Node
+from symtn.lower import evaluate
+from symtn.program import Program, load, parse
+from symtn.rewrite import expand, is_isomorphic, simplify
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CheckError",
+    "CheckResult",
+    "EvaluationError",
+    "LegError",
+    "NameResolutionError",
+    "NoRuleError",
+    "Node",
+    "Program",
+    "SizeError",
+    "SymtnError",
+    "SymtnSyntaxError",
+    "abs",
+    "contract",
+    "cos",
+    "d",
+    "decide",
+    "delta",
+    "diff",
+    "erf",
+    "evaluate",
+    "exp",
+    "expand",
+    "frozen",
+    "gelu",
+    "hessian",
+    "is_isomorphic",
+    "jacobian",
+    "layernorm",
+    "load",
+    "log",
+    "log_softmax",
+    "logsumexp",
+    "max",
+    "mean",
+    "min",
+    "norm",
+    "ones",
+    "parse",
+    "pow",
+    "project",
+    "relu",
+    "sigmoid",
+    "sign",
+    "simplify",
+    "sin",
+    "softmax",
+    "sqrt",
+    "sum",
+    "tanh",
+    "tensor",
+    "trace",
+    "var",
+]

@@ -76,6 +76,7 @@ def layernorm(x: Node, legs: str | Sequence[str], gamma: Node, beta: Node) -> No
 
 
 frozen = algebra.frozen
+contract = algebra.contract
 tensor = algebra.tensor
 delta = algebra.delta
 ones = algebra.ones

@@ -37,7 +37,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             print(f"{mark} line {st.line}: {st.text}\n     {res.describe()}")
             failed += not res.holds
         else:
-            print(f"show line {st.line}: {st.text}\n     {show_text(st.value.node)}")
+            print(f"show line {st.line}: {st.text}\n     {show_text(st.value.node, st.value.order)}")
     if failed:
         print(f"{failed} check(s) failed")
         return 1
@@ -116,7 +116,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # binding names written after the options: `eval F --inputs X a b`
+        if not hasattr(args, "names") or any(x.startswith("-") for x in extra):
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
+        args.names = list(args.names) + extra
     if getattr(args, "file", None) and not Path(args.file).exists():
         _err(f"error: no such file {args.file}")
         return 2

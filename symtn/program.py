@@ -110,5 +110,6 @@ def load(path: str | Path) -> Program:
 def show_text(node: Node, order: Sequence[str] | None = None) -> str:
     """The canonical notation of the simplified expression, with its legs."""
     s = simplify(node)
-    legs = ", ".join(f"{leg}: {size}" for leg, size in s.sig)
+    sizes = s.sizes
+    legs = ", ".join(f"{leg}: {sizes[leg]}" for leg in (order or s.legs))
     return f"{to_notation(s)}    : [{legs}]"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from symtn.diff.rules import derivative, reorder
+from symtn.diff.rules import derivative
 from symtn.errors import LegError
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.walk import fresh, rename_legs
@@ -98,7 +98,7 @@ def _simplify(node: Node) -> Node:
     return result
 
 
-def diff(f: Node, wrt: Tensor, new_legs: Sequence[str] | None = None, *, simplify: bool = True) -> Node:
+def diff(f: Node, wrt: Node, new_legs: Sequence[str] | None = None, *, simplify: bool = True) -> Node:
     """``d(f)/d(wrt)``: the derivative of ``f`` by the tensor variable ``wrt``.
 
     Args:
@@ -113,6 +113,9 @@ def diff(f: Node, wrt: Tensor, new_legs: Sequence[str] | None = None, *, simplif
         The derivative with legs ``[t..., s'...]``: ``f``'s legs, then one new leg per slot of
         ``X`` with that slot's size, named ``s`` or primed (``s'``, ``s''``) on a clash.
         Its value at ``t, s'`` is ``d f[t] / d X[s']`` (X unconstrained, even if symmetric).
+        Unsimplified, ``result.legs`` is exactly that order; simplified, the leg *set* is the
+        same and the order is ``simplify``'s canonical one (leg order is not part of a value:
+        evaluate with ``order=f.legs + new_leg_names(f, X)`` for the canonical layout).
 
     Raises:
         LegError: E210 if ``wrt`` is not a tensor or is const; E207 for duplicate names or
@@ -130,20 +133,18 @@ def diff(f: Node, wrt: Tensor, new_legs: Sequence[str] | None = None, *, simplif
     hole = tuple((slot, fresh(slot)) for slot, _ in var.slots)
     result = derivative(f, var, hole)
     result = rename_legs(result, {tmp: name for (_, tmp), name in zip(hole, names, strict=True)})
-    if simplify:
-        result = reorder(_simplify(result), f.legs + names)
-    return result
+    return _simplify(result) if simplify else result
 
 
 d = diff
 jacobian = diff
 
 
-def hessian(f: Node, wrt: Tensor, *, simplify: bool = True) -> Node:
+def hessian(f: Node, wrt: Node, *, simplify: bool = True) -> Node:
     """``d(d(f)/d(X))/d(X)``: legs ``f``'s, then ``X``'s, then ``X``'s primed (``[i, i']``).
 
     The first derivative is simplified before the second when ``simplify`` is true.
-    ``wrt`` must be the declared variable (name second-order legs with two ``diff`` calls).
+    An occurrence ``wrt`` is reduced to its variable (name the new legs with two ``diff`` calls).
     """
     var = _variable(wrt)
     return diff(diff(f, var, simplify=simplify), var, simplify=simplify)

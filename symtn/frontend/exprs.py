@@ -353,7 +353,15 @@ class ExprResolver:
             else:
                 result = self.expr(scope, d.body)
         except SymtnError as err:
-            raise err.with_span(self.diag.span(e.pos), note=f"in the body of `{d.name}`") from None  # type: ignore[arg-type]
+            where = f" (line {err.span.line}, column {err.span.column})" if err.span else ""
+            moved = type(err)(
+                err.message,
+                code=err.code,
+                span=self.diag.span(e.pos),  # type: ignore[arg-type]
+                help=err.help,
+                notes=(f"in the body of `{d.name}`{where}", *err.notes),
+            )
+            raise moved from None
         if d.returns is not None:
             want = tuple(scope.leg(x.name) for x in d.returns)
             check_signature(result.node, want, f"the result of {d.name}")
