@@ -11,17 +11,17 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
-from refeval import align, evaluate, random_values
-from rewrite_gen import SIZES, N, gen, rename_bound
 
 from symtn.ir import algebra as al
-from symtn.ir.nodes import ONE, Delta, Elementwise, Frozen, Node, Product, Reshape, Shifted, Sum, Zero
+from symtn.ir.nodes import ONE, Bubble, Delta, Elementwise, Frozen, Node, Product, Reshape, Shifted, Sum, Zero
 from symtn.ir.walk import preorder
 from symtn.rewrite import canonical_key, expand, is_isomorphic, networks, rules, simplify, strip_frozen
 from symtn.rewrite import elementwise as ew
-from symtn.rewrite.canonical import signed_match, sort_key
+from symtn.rewrite.canonical import deep_recursion, signed_match, sort_key
 from symtn.rewrite.rules import PREPARE, rule_table
 from symtn.rewrite.simplify import Simplifier, bottom_up, chain, exhaust
+from tests.refeval import align, evaluate, random_values
+from tests.rewrite_gen import SIZES, N, gen, rename_bound
 
 SYM = [("symmetric", (("p",), ("q",)))]
 
@@ -92,13 +92,15 @@ def test_antisymmetric_sign() -> None:
     assert simplify(E3 - cyclic) == Zero(E3.sig)
 
 
-@pytest.mark.parametrize("seed", range(60))
+@pytest.mark.parametrize("seed", range(120))
 def test_alpha_renamed_copies_are_isomorphic(seed: int) -> None:
     rng = random.Random(seed)
     e = gen(rng, 4)
     r = rename_bound(e, rng)
     assert is_isomorphic(e, r), f"seed {seed}: {e}"
     assert canonical_key(e) == canonical_key(r), f"seed {seed}"
+    assert is_isomorphic(simplify(e), simplify(r)), f"seed {seed}: simplify is not canonical"
+    assert is_isomorphic(expand(e), expand(r)), f"seed {seed}: expand is not canonical"
 
 
 # ------------------------------------------------------------------ targeted rules
@@ -354,3 +356,17 @@ def test_deep_nesting_is_fast() -> None:
     for k in range(1500):
         deep = Product(deep, mat("A", f"l{k}", f"l{k + 1}"))
     assert len(simplify(deep).args) == 1501  # type: ignore[attr-defined]
+
+
+def test_very_deep_trees_do_not_crash() -> None:
+    node: Node = A
+    for k in range(3000):
+        if k % 2:
+            node = Bubble("mix", Product(node, mat("B", "j", "k")).rename(k="j"), ("j",), (("j", N),))
+        else:
+            node = al.add(Frozen(al.elementwise(sp.sin(al.X0), node)), A)
+    out = simplify(node)
+    assert out.sizes == A.sizes and simplify(out) is out
+    with deep_recursion():
+        assert is_isomorphic(node, rename_bound(node, random.Random(0)))
+    assert not any(isinstance(n, Frozen) for n in preorder(strip_frozen(node)))

@@ -2,11 +2,21 @@
 
 ``diff(f, X)`` (alias ``d``, ``jacobian``) is NOTATION.md's ``d(f)/d(X)``; ``hessian(f, X)`` is
 ``d(d(f)/d(X))/d(X)``; ``derivative(f, X, hole)`` is the unsimplified rule engine with explicit
-new leg names. Bubble Jacobian rules are registered in ``symtn.diff.jacobians``.
+new leg names; ``new_leg_names(f, X)`` gives the default names of the new legs (7.7). Jacobian
+rules of leg-acting bubbles are registered in ``JACOBIANS`` (``register_jacobian``).
 """
 
-from symtn.diff.api import d, diff, hessian, jacobian
+from symtn.diff.api import d, diff, hessian, jacobian, new_leg_names
 from symtn.diff.jacobians import JACOBIANS, register_jacobian
 from symtn.diff.rules import derivative
 
-__all__ = ["JACOBIANS", "d", "derivative", "diff", "hessian", "jacobian", "register_jacobian"]
+__all__ = [
+    "JACOBIANS",
+    "d",
+    "derivative",
+    "diff",
+    "hessian",
+    "jacobian",
+    "new_leg_names",
+    "register_jacobian",
+]

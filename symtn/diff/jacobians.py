@@ -26,6 +26,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import sympy as sp
+
 from symtn.ir.algebra import scale
 from symtn.ir.nodes import Bubble, Delta, Node, Product, Sum, Zero
 from symtn.ir.walk import fresh, rename_legs
@@ -95,7 +97,7 @@ def _ones(node: Bubble, primes: dict[str, str], scale_by: object = 1) -> Node:
     legs = [*_lifted(node), *(primes[c] for c in node.consumed)]
     src = [*_lifted(node), *node.consumed]
     ones = [Delta(sizes[s], (leg,)) for leg, s in zip(legs, src, strict=True)]
-    return scale(ones[0] if len(ones) == 1 else Product(*ones), scale_by)
+    return scale(ones[0] if len(ones) == 1 else Product(*ones), scale_by)  # Product() is 1
 
 
 @register_jacobian("sum")
@@ -106,7 +108,7 @@ def _sum(node: Bubble, primes: dict[str, str]) -> Node:
 @register_jacobian("mean")
 def _mean(node: Bubble, primes: dict[str, str]) -> Node:
     sizes = node.operand.sizes
-    count = 1
+    count = sp.Integer(1)
     for c in node.consumed:
         count *= sizes[c]
     return _ones(node, primes, 1 / count)

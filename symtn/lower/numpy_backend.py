@@ -193,13 +193,15 @@ class Evaluator:
         if hit is not None:
             _PLANS.move_to_end(key)
             return hit
-        try:
-            plan = plan_network(factors, out_legs, self.size)
-        except ReshapeConflict as conflict:
-            alone = factors[conflict.index]
-            rest = Product(*(f for i, f in enumerate(factors) if i != conflict.index))
-            factors = (rest, alone)
-            plan = plan_network(factors, out_legs, self.size)
+        factors = list(factors)
+        while True:
+            try:
+                plan = plan_network(factors, out_legs, self.size)
+                break
+            except ReshapeConflict as conflict:
+                # two reshapes factor one leg differently: this one becomes a dense 0/1 operand
+                # (Frozen is transparent for values and is not lowered to einsum labels)
+                factors[conflict.index] = Frozen(factors[conflict.index])
         run = None
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
         if plan.operands and not trivial:

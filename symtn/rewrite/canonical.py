@@ -1,39 +1,28 @@
-"""Canonical form: an expression as a labelled graph, isomorphism up to renaming of bound legs.
+"""Canonical form: isomorphism of expressions up to renaming of bound legs.
 
-Encoding (DESIGN.md section 4): one vertex per tree-node occurrence, labelled by its kind and
-payload; one *port* vertex per (occurrence, free leg), joined to its owner and labelled by the
-leg's role and size. A child's port is joined to the parent's port of the same leg; the two
-ports of a product wire are joined to each other. The root's ports carry the free leg names, so
-free legs match by name (a matrix is not its transpose) while bound legs are anonymous.
+An expression is encoded as a labelled graph (:mod:`symtn.rewrite.encoding`). Three keys of
+increasing cost and strength are available: :func:`shape_key` (a structural hash ignoring all leg
+names, computed bottom-up in linear time), :func:`canonical_key` (Weisfeiler-Lehman colour
+refinement of the graph) and the exact test :func:`signed_match` / :func:`is_isomorphic`
+(networkx VF2 with node and edge label matchers, pruned by the refined colours). The hashes are
+bucket keys only: WL alone is unsound (tr(A^6) and (tr A^3)^2 collide).
 
-Symmetries are blocks: slots of one ``symmetric`` group hang off a block vertex each, so an
-isomorphism may permute the blocks (``S[i, j]`` matches ``S[j, i]``). ``antisymmetric`` groups
-are encoded the same way only in *linear position* (reached from the root through products and
-``frozen`` alone), where a permutation costs its sign: :func:`signed_match` returns the sign.
-Elsewhere (under a sum, a function) their slots keep distinct roles, which is exact.
-
-Weisfeiler-Lehman hashing (:func:`canonical_key`) is a bucket key only; equality is decided by
-networkx's VF2 matcher with node and edge label matchers.
+Antisymmetric tensors in linear position may be matched with their slots permuted; the match then
+carries the permutation's sign, so ``signed_match(E, E[i <-> j]) == -1``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from functools import lru_cache
 from typing import Any
 
 import networkx as nx
-import sympy as sp
 from networkx.algorithms.isomorphism import GraphMatcher
 
 from symtn.ir.nodes import (
     Bubble,
     Delta,
     Elementwise,
-    Frozen,
     Iverson,
     Node,
     Product,
@@ -43,201 +32,22 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
+from symtn.rewrite.encoding import FLIP, LABEL, deep_recursion, graph, srepr, symmetry_blocks
 
-LABEL = "l"
 MATCH_LIMIT = 64
 """How many isomorphisms :func:`signed_match` and :func:`odd_automorphism` try at most."""
 
-_FLIP = {">": "<", ">=": "<="}
-
-
-@contextmanager
-def deep_recursion(limit: int = 100_000) -> Iterator[None]:
-    """Temporarily raise the interpreter's recursion limit for deep expression trees."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limit))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
-
-
-@lru_cache(maxsize=4096)
-def _srepr(expr: sp.Basic) -> str:
-    return sp.srepr(expr)
-
-
-def symmetry_blocks(t: Tensor, kind: str) -> list[tuple[int, list[list[int]]]]:
-    """The usable ``kind`` facts of ``t`` as ``(fact index, blocks of slot indices)``.
-
-    A fact is skipped when it names an unknown slot, mixes block lengths or overlaps an earlier
-    symmetry fact (ignoring a symmetry is always sound).
-    """
-    cached = t._cache.get(f"blocks.{kind}")
-    if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    if not t.facts:
-        t._cache[f"blocks.{kind}"] = []
-        return []
-    index = {s: i for i, (s, _) in enumerate(t.slots)}
-    taken: set[int] = set()
-    out: list[tuple[int, list[list[int]]]] = []
-    for fi, fact in enumerate(t.facts):
-        if fact[0] not in ("symmetric", "antisymmetric") or len(fact) < 2:
-            continue
-        blocks = [[g] if isinstance(g, str) else list(g) for g in fact[1]]
-        if len(blocks) < 2 or any(s not in index for b in blocks for s in b):
-            continue
-        if len({len(b) for b in blocks}) != 1:
-            continue
-        slots = [index[s] for b in blocks for s in b]
-        if len(set(slots)) != len(slots) or taken & set(slots):
-            continue
-        taken.update(slots)
-        if fact[0] == kind:
-            out.append((fi, [[index[s] for s in b] for b in blocks]))
-    t._cache[f"blocks.{kind}"] = out
-    return out
-
-
-class _Builder:
-    """Builds the labelled graph of one expression tree (occurrences are not shared)."""
-
-    def __init__(self) -> None:
-        self.g = nx.Graph()
-
-    def vertex(self, label: str, **data: Any) -> int:
-        v = self.g.number_of_nodes()
-        self.g.add_node(v, **{LABEL: label}, **data)
-        return v
-
-    def edge(self, u: int, v: int, label: str) -> None:
-        self.g.add_edge(u, v, **{LABEL: label})
-
-    def port(self, owner: int, role: str, size: sp.Expr, via: str = "o") -> int:
-        p = self.vertex(f"{role}|{_srepr(size)}")
-        self.edge(owner, p, via)
-        return p
-
-    def own_ports(self, v: int, node: Node, role: str) -> dict[str, int]:
-        return {leg: self.port(v, role, size) for leg, size in node.sig}
-
-    def build(self, node: Node, linear: bool) -> tuple[int, dict[str, int]]:
-        """Add ``node``'s subtree; return its vertex and its ports by leg name."""
-        if isinstance(node, Tensor):
-            return self.tensor(node, linear)
-        if isinstance(node, Delta):
-            v = self.vertex(f"Delta|{_srepr(node.dim)}")
-            return v, self.own_ports(v, node, "d")
-        if isinstance(node, Shifted):
-            size, a, b, k = node.args
-            v = self.vertex(f"Shifted|{_srepr(size)}|{k}")
-            return v, {a: self.port(v, "a", size), b: self.port(v, "b", size)}
-        if isinstance(node, Iverson):
-            size, a, op, b = node.args
-            if op in _FLIP:
-                a, op, b = b, _FLIP[op], a
-            v = self.vertex(f"Iverson|{_srepr(size)}|{op}")
-            ra, rb = ("x", "x") if op == "!=" else ("a", "b")
-            return v, {a: self.port(v, ra, size), b: self.port(v, rb, size)}
-        if isinstance(node, Reshape):
-            v = self.vertex("Reshape|" + ",".join(_srepr(s) for _, s in node.parts))
-            ports = {leg: self.port(v, f"part{k}", s) for k, (leg, s) in enumerate(node.parts)}
-            ports[node.whole[0]] = self.port(v, "whole", node.whole[1])
-            return v, ports
-        if isinstance(node, Zero):
-            v = self.vertex("Zero")
-            return v, self.own_ports(v, node, "z")
-        if isinstance(node, Product):
-            return self.product(node, linear)
-        if isinstance(node, Sum):
-            v = self.vertex("Sum")
-            ports = self.own_ports(v, node, "s")
-            for t, c in zip(node.terms, node.coeffs, strict=True):
-                self.child(v, t, False, f"term|{_srepr(c)}", ports)
-            return v, ports
-        if isinstance(node, Elementwise):
-            v = self.vertex(f"Elementwise|{_srepr(node.fn)}")
-            ports = self.own_ports(v, node, "e")
-            for i, o in enumerate(node.operands):
-                self.child(v, o, False, f"operand{i}", ports)
-            return v, ports
-        if isinstance(node, Bubble):
-            return self.bubble(node)
-        if isinstance(node, Frozen):
-            v = self.vertex("Frozen")
-            ports = self.own_ports(v, node, "f")
-            self.child(v, node.inner, linear, "inner", ports)
-            return v, ports
-        raise TypeError(f"cannot encode {type(node).__name__}")
-
-    def child(self, v: int, node: Node, linear: bool, via: str, ports: dict[str, int]) -> dict[str, int]:
-        cv, cports = self.build(node, linear)
-        self.edge(v, cv, via)
-        for leg, p in cports.items():
-            if leg in ports:
-                self.edge(p, ports[leg], "up")
-        return cports
-
-    def tensor(self, t: Tensor, linear: bool) -> tuple[int, dict[str, int]]:
-        slots = ",".join(f"{s}:{_srepr(size)}" for s, size in t.slots)
-        v = self.vertex(f"Tensor|{t.name}|{slots}|{t.facts}")
-        legs = t.legs
-        ports: dict[str, int] = {}
-        kinds = ("symmetric", "antisymmetric") if linear else ("symmetric",)
-        for kind in kinds:
-            for fi, blocks in symmetry_blocks(t, kind):
-                for bi, block in enumerate(blocks):
-                    data = {"anti": (v, bi)} if kind == "antisymmetric" else {}
-                    bv = self.vertex(f"{kind}|{fi}", **data)
-                    self.edge(v, bv, "block")
-                    for pos, slot in enumerate(block):
-                        ports[legs[slot]] = self.port(bv, "sym", t.slots[slot][1], via=f"pos{pos}")
-        for (name, size), leg in zip(t.slots, legs, strict=True):
-            if leg not in ports:
-                ports[leg] = self.port(v, f"slot:{name}", size)
-        return v, ports
-
-    def product(self, node: Product, linear: bool) -> tuple[int, dict[str, int]]:
-        v = self.vertex("Product")
-        ports = self.own_ports(v, node, "p")
-        seen: dict[str, int] = {}
-        for f in node.args:
-            for leg, p in self.child(v, f, linear, "factor", ports).items():
-                if leg in ports:
-                    continue
-                if leg in seen:
-                    self.edge(seen.pop(leg), p, "wire")
-                else:
-                    seen[leg] = p
-        return v, ports
-
-    def bubble(self, node: Bubble) -> tuple[int, dict[str, int]]:
-        v = self.vertex(f"Bubble|{node.name}|{len(node.consumed)}")
-        ports = {leg: self.port(v, "lift", s) for leg, s in node.sig[: len(node.sig) - len(node.produced)]}
-        for k, (leg, s) in enumerate(node.produced):
-            ports[leg] = self.port(v, f"produced{k}", s)
-        cv, cports = self.build(node.operand, False)
-        self.edge(v, cv, "operand")
-        for k, leg in enumerate(node.consumed):
-            self.edge(cports[leg], v, f"consumed{k}")
-        for leg, p in cports.items():
-            if leg not in node.consumed:
-                self.edge(p, ports[leg], "up")
-        return v, ports
-
-
-def graph(node: Node) -> nx.Graph:
-    """The labelled graph of ``node`` (cached on the node); root ports carry free leg names."""
-    g = node._cache.get("graph")
-    if g is None:
-        b = _Builder()
-        with deep_recursion():
-            _, ports = b.build(node, True)
-        for leg, p in ports.items():
-            b.g.nodes[p][LABEL] += f"|free:{leg}"
-        g = node._cache["graph"] = b.g
-    return g  # type: ignore[no-any-return]
+__all__ = [
+    "canonical_key",
+    "deep_recursion",
+    "graph",
+    "is_isomorphic",
+    "odd_automorphism",
+    "shape_key",
+    "signed_match",
+    "sort_key",
+    "symmetry_blocks",
+]
 
 
 WL_ROUNDS = 12
@@ -326,23 +136,23 @@ def shape_key(node: Node) -> str:
         key = _digest("T", node.name, repr(node.slots), repr(node.facts))
     elif isinstance(node, Iverson):
         size, _, op, _ = node.args
-        key = _digest("I", _srepr(size), _FLIP.get(op, op))
+        key = _digest("I", srepr(size), FLIP.get(op, op))
     elif isinstance(node, Reshape):
-        key = _digest("R", *(_srepr(s) for _, s in node.sig))
+        key = _digest("R", *(srepr(s) for _, s in node.sig))
     elif isinstance(node, Delta):
-        key = _digest("D", _srepr(node.dim), str(node.order))
+        key = _digest("D", srepr(node.dim), str(node.order))
     elif isinstance(node, Shifted):
-        key = _digest("Sh", _srepr(node.args[0]), str(node.args[3]))
+        key = _digest("Sh", srepr(node.args[0]), str(node.args[3]))
     elif isinstance(node, Zero):
-        key = _digest("Z", *sorted(_srepr(s) for _, s in node.sig))
+        key = _digest("Z", *sorted(srepr(s) for _, s in node.sig))
     elif isinstance(node, Product):
         key = _digest("P", *sorted(kids))
     elif isinstance(node, Sum):
-        key = _digest("S", *sorted(f"{_srepr(c)}*{k}" for c, k in zip(node.coeffs, kids, strict=True)))
+        key = _digest("S", *sorted(f"{srepr(c)}*{k}" for c, k in zip(node.coeffs, kids, strict=True)))
     elif isinstance(node, Elementwise):
-        key = _digest("E", _srepr(node.fn), *kids)
+        key = _digest("E", srepr(node.fn), *kids)
     elif isinstance(node, Bubble):
-        key = _digest("B", node.name, str(len(node.consumed)), *(_srepr(s) for _, s in node.produced), *kids)
+        key = _digest("B", node.name, str(len(node.consumed)), *(srepr(s) for _, s in node.produced), *kids)
     else:
         key = _digest(type(node).__name__, *kids)
     node._cache["shape"] = key

@@ -209,10 +209,11 @@ def has_variables(node: Node) -> bool:
     """True if a non-``const`` tensor variable occurs in ``node`` (memoised)."""
     hit = node._cache.get("variables")
     if hit is None:
-        if isinstance(node, Tensor):
-            hit = not node.is_const
-        else:
-            hit = any(has_variables(k) for k in node.children)
+        hit = isinstance(node, Tensor) and not node.is_const
+        for k in node.children:
+            if hit:
+                break
+            hit = has_variables(k)
         node._cache["variables"] = hit
     return bool(hit)
 

@@ -18,7 +18,6 @@ from collections.abc import Callable
 import sympy as sp
 
 from symtn.ir.nodes import Frozen, Node, Product, Sum
-from symtn.ir.walk import postmap
 from symtn.rewrite.canonical import deep_recursion, sort_key
 from symtn.rewrite.rules import PREPARE, Rule, rule_table
 
@@ -86,9 +85,11 @@ class Simplifier:
             m = pre(node) or node
         kids = m.children
         if kids:
-            new = tuple(self.simp(k) for k in kids)
+            new: list[Node] = []
+            for k in kids:  # a plain loop: no C frames per level, so deep trees do not crash
+                new.append(self.simp(k))
             if any(a is not b for a, b in zip(new, kids, strict=True)):
-                m = m.with_children(new)
+                m = m.with_children(tuple(new))
         out = self.lookup(m) if m is not node else None
         if out is None:
             out = self.local(m)
@@ -137,10 +138,28 @@ def expand(node: Node) -> Node:
     return simplify(node, expand=True)
 
 
+def postmap(node: Node, fn: Callable[[Node], Node]) -> Node:
+    """``walk.postmap`` with plain loops (no C frame per level), safe on very deep trees."""
+    memo: dict[Node, Node] = {}
+
+    def go(n: Node) -> Node:
+        hit = memo.get(n)
+        if hit is None:
+            kids = n.children
+            new: list[Node] = []
+            for k in kids:
+                new.append(go(k))
+            m = n.with_children(tuple(new)) if any(a is not b for a, b in zip(new, kids, strict=True)) else n
+            hit = memo[n] = fn(m)
+        return hit
+
+    with deep_recursion():
+        return go(node)
+
+
 def strip_frozen(node: Node) -> Node:
     """``node`` with every ``frozen(x)`` replaced by ``x`` (same value; for ``check``)."""
-    with deep_recursion():
-        return postmap(node, lambda n: n.inner if isinstance(n, Frozen) else n)
+    return postmap(node, lambda n: n.inner if isinstance(n, Frozen) else n)
 
 
 # ------------------------------------------------------------------ strategies
@@ -172,10 +191,6 @@ def exhaust(rule: Rule, limit: int = 10_000) -> Callable[[Node], Node]:
 
 
 def bottom_up(fn: Callable[[Node], Node]) -> Callable[[Node], Node]:
-    """Apply ``fn`` to every node, children first (memoised ``walk.postmap``)."""
+    """Apply ``fn`` to every node, children first (memoised; see ``postmap``)."""
 
-    def run(node: Node) -> Node:
-        with deep_recursion():
-            return postmap(node, fn)
-
-    return run
+    return lambda node: postmap(node, fn)
