@@ -46,8 +46,10 @@ class CheckResult:
             return "proved symbolically" if self.method == "symbolic" else "verified numerically"
         at = ", ".join(f"{k}={v}" for k, v in (self.where or {}).items())
         sz = ", ".join(f"{k}={v}" for k, v in (self.sizes or {}).items())
-        return f"refuted numerically: largest difference {self.max_diff:.3g}" + (f" at [{at}]" if at else "") + (
-            f" (sizes {sz})" if sz else ""
+        return (
+            f"refuted numerically: largest difference {self.max_diff:.3g}"
+            + (f" at [{at}]" if at else "")
+            + (f" (sizes {sz})" if sz else "")
         )
 
 
@@ -99,7 +101,9 @@ def choose_sizes(node: Node) -> dict[sp.Symbol, int]:
     return dict(zip(syms, values, strict=False))
 
 
-def random_value(t: Tensor, sizes: dict[sp.Symbol, int], rng: np.random.Generator, positive: bool) -> np.ndarray:
+def random_value(
+    t: Tensor, sizes: dict[sp.Symbol, int], rng: np.random.Generator, positive: bool
+) -> np.ndarray:
     """A random array for ``t`` (axes in slot order) satisfying its declared facts."""
     shape = tuple(int(s.subs(sizes)) for _, s in t.slots)
     x = rng.uniform(0.5, 1.5, shape) if positive else rng.standard_normal(shape)
@@ -162,8 +166,9 @@ def decide(lhs: Node, rhs: Node | None, *, seeds: int = 3, symbolic: bool = True
             m = float(np.max(diff, initial=0.0))
             if m > 1e-8 * scale:
                 idx = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.shape else ()
-                worst = CheckResult(False, "numeric", m, dict(zip(order, map(int, idx), strict=True)),
-                                    worst.sizes)
+                worst = CheckResult(
+                    False, "numeric", m, dict(zip(order, map(int, idx), strict=True)), worst.sizes
+                )
                 return worst
             break
     return worst

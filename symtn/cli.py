@@ -60,7 +60,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     out: dict[str, np.ndarray] = {}
     for name in names:
         if name not in prog.bindings:
-            raise EvaluationError(f"no binding named {name}; bindings: {', '.join(prog.bindings)}", code="E300")
+            raise EvaluationError(
+                f"no binding named {name}; bindings: {', '.join(prog.bindings)}", code="E300"
+            )
         order = prog.order(name)
         arr = np.asarray(evaluate(prog.bindings[name], values, order=order))
         out[name] = arr
@@ -100,7 +102,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.set_defaults(fn=cmd_run)
     e = sub.add_parser("eval", help="evaluate bindings on arrays from an .npz file")
     e.add_argument("file")
-    e.add_argument("--inputs", required=True, help=".npz with one array per tensor, axes in declared leg order")
+    e.add_argument(
+        "--inputs", required=True, help=".npz with one array per tensor, axes in declared leg order"
+    )
     e.add_argument("--out", help="write the outputs to this .npz")
     e.add_argument("names", nargs="*", help="bindings to evaluate (default: all)")
     e.set_defaults(fn=cmd_eval)

@@ -86,7 +86,9 @@ def gradient_fd_error(
     return float(np.sqrt(num / den))
 
 
-def run(steps: int = 300, lr: float = 1.0, every: int = 50, hidden: int = 32, echo: Callable[[str], None] = print) -> dict[str, float]:
+def run(
+    steps: int = 300, lr: float = 1.0, every: int = 50, hidden: int = 32, echo: Callable[[str], None] = print
+) -> dict[str, float]:
     """Train and report; returns the figures (final loss, test accuracy, gradient error)."""
     t0 = time.perf_counter()
     prog: Program = parse(bundled("digits_mlp.stn"), "digits_mlp.stn")
@@ -124,7 +126,9 @@ def run(steps: int = 300, lr: float = 1.0, every: int = 50, hidden: int = 32, ec
             params[p] = params[p] - lr * g[p]
     logits_node = prog.bindings["logits"]
     test = {"X": xte, "Y": one_hot(yte), **params}
-    logits = evaluate(logits_node, test, order=prog.order("logits"), sizes={"batch": len(xte), "hidden": hidden})
+    logits = evaluate(
+        logits_node, test, order=prog.order("logits"), sizes={"batch": len(xte), "hidden": hidden}
+    )
     acc = float(np.mean(np.argmax(logits, axis=1) == yte))
     final = loss_at(params)
     echo(f"test accuracy: {acc:.4f} on {len(xte)} held-out images")

@@ -75,7 +75,10 @@ class Program:
 
     def check_all(self) -> list[CheckOutcome]:
         """Decide every ``check`` statement."""
-        return [CheckOutcome(c, decide(c.lhs.node, None if _is_zero_rhs(c) else c.rhs.node)) for c in self.resolved.checks]
+        return [
+            CheckOutcome(c, decide(c.lhs.node, None if _is_zero_rhs(c) else c.rhs.node))
+            for c in self.resolved.checks
+        ]
 
 
 def _is_zero_rhs(c: CheckStmt) -> bool:

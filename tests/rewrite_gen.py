@@ -134,10 +134,12 @@ def rename_bound(node: Node, rng: random.Random) -> Node:
     """An alpha-renamed copy: every network's wires get fresh names, factors are shuffled."""
     if not node.children:
         return node
-    kids = tuple(rename_bound(k, rng) for k in node.children)
+    kids: list[Node] = []
+    for k in node.children:  # a plain loop (no C frames), so very deep trees work
+        kids.append(rename_bound(k, rng))
     if isinstance(node, Product):
         mapping = {w: fresh("w") for w in node.wires()}
         factors = [rename_legs(f, {k: v for k, v in mapping.items() if k in f.legset}) for f in kids]
         rng.shuffle(factors)
         return Product(*factors)
-    return node.with_children(kids)
+    return node.with_children(tuple(kids))

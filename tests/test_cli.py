@@ -49,7 +49,9 @@ def test_eval_outputs_match_numpy(files, tmp_path: Path, capsys: pytest.CaptureF
         np.testing.assert_allclose(res["g"], grad, rtol=1e-10)
 
 
-def test_eval_size_mismatch_is_a_clear_error(files, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_eval_size_mismatch_is_a_clear_error(
+    files, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
     prog, _, v = files
     bad = tmp_path / "bad.npz"
     np.savez(bad, x=v["x"], W=np.zeros((4, 7)), c=v["c"])

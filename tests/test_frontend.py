@@ -141,9 +141,7 @@ def test_lints() -> None:
 
 
 def test_def_prelude_and_opaque() -> None:
-    p = symtn.parse(
-        "dim n_in, n_out\ndef f(x: [n_in]) -> [n_out]\nu: [n_in]\ny = f(u)\nJ = d(y)/d(u)\n"
-    )
+    p = symtn.parse("dim n_in, n_out\ndef f(x: [n_in]) -> [n_out]\nu: [n_in]\ny = f(u)\nJ = d(y)/d(u)\n")
     assert p.bindings["J"].legs == ("n_out", "n_in")
 
 

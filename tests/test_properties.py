@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import symtn
-from symtn.ir.printer import declarations, to_notation
 from symtn.frontend.exprs import choose_new_legs
+from symtn.ir.printer import declarations, to_notation
 from symtn.ir.walk import tensors
 from tests.exprgen import SIZES, random_expr, random_values
 

@@ -5,19 +5,21 @@ from __future__ import annotations
 import random
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 import pytest
 import sympy as sp
+from networkx.algorithms.isomorphism import GraphMatcher, categorical_edge_match, categorical_node_match
 
 from symtn.ir import algebra as al
 from symtn.ir.nodes import ONE, Bubble, Delta, Elementwise, Frozen, Node, Product, Reshape, Shifted, Sum, Zero
 from symtn.ir.walk import preorder
 from symtn.rewrite import canonical_key, expand, is_isomorphic, networks, rules, simplify, strip_frozen
 from symtn.rewrite import elementwise as ew
-from symtn.rewrite.canonical import deep_recursion, signed_match, sort_key
+from symtn.rewrite.canonical import deep_recursion, graph, signed_match, sort_key
+from symtn.rewrite.matching import colour_isomorphisms
 from symtn.rewrite.rules import PREPARE, rule_table
 from symtn.rewrite.simplify import Simplifier, bottom_up, chain, exhaust
 from tests.refeval import align, evaluate, random_values
@@ -101,6 +103,38 @@ def test_alpha_renamed_copies_are_isomorphic(seed: int) -> None:
     assert canonical_key(e) == canonical_key(r), f"seed {seed}"
     assert is_isomorphic(simplify(e), simplify(r)), f"seed {seed}: simplify is not canonical"
     assert is_isomorphic(expand(e), expand(r)), f"seed {seed}: expand is not canonical"
+
+
+def _count(it: Iterator[dict[int, int]], cap: int = 30) -> int:
+    return sum(1 for _ in zip(range(cap), it, strict=False))
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_colour_matcher_agrees_with_vf2(seed: int) -> None:
+    """The large-graph matcher finds exactly the isomorphisms VF2 finds (counted up to 30)."""
+    rng = random.Random(seed)
+    e = gen(rng, 4)
+    for a, b in ((e, rename_bound(e, rng)), (e, gen(rng, 4)), (simplify(e), simplify(rename_bound(e, rng)))):
+        if canonical_key(a) != canonical_key(b):
+            continue
+        ga, gb = graph(a), graph(b)
+        vf2 = GraphMatcher(
+            ga, gb, node_match=categorical_node_match("c", None), edge_match=categorical_edge_match("l", None)
+        )
+        assert _count(vf2.isomorphisms_iter()) == _count(colour_isomorphisms(ga, gb)), f"seed {seed}"
+        for m in zip(range(5), colour_isomorphisms(ga, gb), strict=False):
+            mapping = m[1]
+            assert all(gb.has_edge(mapping[u], mapping[v]) for u, v in ga.edges), f"seed {seed}"
+
+
+def test_colour_matcher_rejects_wl_collisions() -> None:
+    a6 = ring([A] * 6)
+    a33 = simplify(Product(ring([A] * 3, "x"), ring([A] * 3, "y")))
+    assert canonical_key(a6) == canonical_key(a33)
+    assert _count(colour_isomorphisms(graph(a6), graph(a33))) == 0
+    other = ring([A] * 6, "z")
+    assert canonical_key(other) == canonical_key(a6)  # also stores the colours the matcher uses
+    assert _count(colour_isomorphisms(graph(a6), graph(other))) == 6  # the rotations
 
 
 # ------------------------------------------------------------------ targeted rules
@@ -285,7 +319,10 @@ def test_every_rule_fired_in_random_corpus() -> None:
         e = gen(random.Random(seed), 4)
         values = random_values(e, SIZES, seed)
         checked(values, FIRED, expand=True)(e)
-    for extra in (E3 @ S, Product(mat("W", "k", "m", facts=[("isometry", ("k",))]))):
+    x0 = sp.Symbol("x0", real=True)
+    inner = al.add(al.ones(mat("A").sig), al.elementwise(sp.exp(-x0), mat("A")))
+    sigmoid_prime = al.elementwise(x0**-2, inner)  # folded by fold_sums into one bubble
+    for extra in (E3 @ S, Product(mat("W", "k", "m", facts=[("isometry", ("k",))])), sigmoid_prime):
         checked(random_values(extra, SIZES, 0), FIRED, expand=False)(extra)
     every = {
         r.__name__ for table in (rule_table(), rule_table(expand=True)) for rs in table.values() for r in rs

@@ -25,7 +25,12 @@ ELEMENTWISE: dict[str, tuple[int, sp.Expr]] = {
     "tanh": (1, sp.tanh(x0)),
     "sigmoid": (1, 1 / (1 + sp.exp(-x0))),
     "relu": (1, sp.Max(0, x0)),
-    "gelu": (1, sp.Rational(1, 2) * x0 * (1 + sp.tanh(sp.Rational("0.7978845608") * (x0 + sp.Rational("0.044715") * x0**3)))),
+    "gelu": (
+        1,
+        sp.Rational(1, 2)
+        * x0
+        * (1 + sp.tanh(sp.Rational("0.7978845608") * (x0 + sp.Rational("0.044715") * x0**3))),
+    ),
     "sqrt": (1, sp.sqrt(x0)),
     "abs": (1, sp.Abs(x0)),
     "sin": (1, sp.sin(x0)),

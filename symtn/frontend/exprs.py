@@ -134,7 +134,10 @@ class ExprResolver:
             size = self._const_size(env, [a_item, b_item])
             a, b = env.leg(a_item.name), env.leg(b_item.name)
             node: Node = Shifted(size, a, b, k)
-            order = tuple(env.leg(x.name) for x in ((first, second.leg) if isinstance(second, ast.Offset) else (first.leg, second)))  # type: ignore[union-attr]
+            order = tuple(
+                env.leg(x.name)
+                for x in ((first, second.leg) if isinstance(second, ast.Offset) else (first.leg, second))
+            )  # type: ignore[union-attr]
             return Value(node, order)
         legs: list[ast.LegName] = []
         for it in items:
@@ -225,14 +228,26 @@ class ExprResolver:
             )
         batch = sorted(w for w in wires if w in env.batch)
         if batch:
-            self.diag.warn("W303", f"`@` contracts leg {batch[0]}, declared batch", e.pos,
-                           help=f"use `*[...]` to contract only chosen legs and keep {batch[0]}")
+            self.diag.warn(
+                "W303",
+                f"`@` contracts leg {batch[0]}, declared batch",
+                e.pos,
+                help=f"use `*[...]` to contract only chosen legs and keep {batch[0]}",
+            )
         free = node.legs
         for i, a in enumerate(free):
             for b in free[i + 1 :]:
-                if did_you_mean(a, [b]) and (a.startswith(b) or b.startswith(a)) and a.rstrip("'") != b.rstrip("'"):
-                    self.diag.warn("W301", f"dangling legs {a} and {b} look alike", e.pos,
-                                   help="is one a typo? a leg that should be a wire is left open")
+                if (
+                    did_you_mean(a, [b])
+                    and (a.startswith(b) or b.startswith(a))
+                    and a.rstrip("'") != b.rstrip("'")
+                ):
+                    self.diag.warn(
+                        "W301",
+                        f"dangling legs {a} and {b} look alike",
+                        e.pos,
+                        help="is one a typo? a leg that should be a wire is left open",
+                    )
         return Value(node)
 
     # ------------------------------------------------------------- derivatives
@@ -240,14 +255,20 @@ class ExprResolver:
         f = self.expr(env, e.expr)
         wrt_v = env.lookup_value(e.wrt.name)
         if wrt_v is None:
-            raise NameResolutionError(f"unknown tensor {e.wrt.name}", code="E101",
-                                      help=did_you_mean(e.wrt.name, env.all_value_names()))
+            raise NameResolutionError(
+                f"unknown tensor {e.wrt.name}",
+                code="E101",
+                help=did_you_mean(e.wrt.name, env.all_value_names()),
+            )
         var = wrt_v.node
         if not isinstance(var, Tensor):
             raise LegError(f"d(...)/d({e.wrt.name}): {e.wrt.name} is not a declared tensor", code="E210")
         if var.is_const:
-            raise LegError(f"d(...)/d({e.wrt.name}): {e.wrt.name} is const", code="E210",
-                           help="const tensors are not variables; remove `const` to differentiate")
+            raise LegError(
+                f"d(...)/d({e.wrt.name}): {e.wrt.name} is const",
+                code="E210",
+                help="const tensors are not variables; remove `const` to differentiate",
+            )
         slots = tuple(s for s, _ in var.slots)
         if e.wrt.legs:
             named = self._relabels(env, Value(var, slots), e.wrt.legs, e.wrt.name)
@@ -281,8 +302,11 @@ class ExprResolver:
         if user is not None:
             v = self._user_call(env, user, e)
         elif name == "d":
-            raise NameResolutionError("unknown function d", code="E101",
-                                      help="a derivative is written d(f)/d(X), with no space after d")
+            raise NameResolutionError(
+                "unknown function d",
+                code="E101",
+                help="a derivative is written d(f)/d(X), with no space after d",
+            )
         elif name in builtins.ELEMENTWISE or name in builtins.LEG_ACTING or name in builtins.SPECIAL:
             args = [self.expr(env, a).node for a in e.args]
             sub = None
@@ -312,10 +336,16 @@ class ExprResolver:
         d = fd.ast
         if len(e.args) != len(d.params):
             raise LegError(f"{d.name} takes {len(d.params)} argument(s), got {len(e.args)}", code="E102")
-        sub = [env.leg(it.name) for it in e.subscript.items if isinstance(it, ast.LegName)] if e.subscript else []
+        sub = (
+            [env.leg(it.name) for it in e.subscript.items if isinstance(it, ast.LegName)]
+            if e.subscript
+            else []
+        )
         if len(sub) != len(d.leg_params):
             if d.leg_params and not sub:
-                raise LegError(f"{d.name} acts on {len(d.leg_params)} leg(s): write {d.name}[ax](...)", code="E212")
+                raise LegError(
+                    f"{d.name} acts on {len(d.leg_params)} leg(s): write {d.name}[ax](...)", code="E212"
+                )
             raise LegError(f"{d.name} takes {len(d.leg_params)} leg argument(s), got {len(sub)}", code="E102")
         args = [self.expr(env, a) for a in e.args]
         for leg in sub:
@@ -341,7 +371,9 @@ class ExprResolver:
                 scope.values[p.name] = Value(a.node, a.order)
         if d.body is None:
             if len(d.params) != 1 or d.params[0].sig is None or d.returns is None:
-                raise LegError(f"opaque function {d.name} needs one typed parameter and a return signature", code="E204")
+                raise LegError(
+                    f"opaque function {d.name} needs one typed parameter and a return signature", code="E204"
+                )
             consumed = tuple(scope.leg(x.name) for x in d.params[0].sig)
             produced = tuple((scope.leg(x.name), x_size(scope, x)) for x in d.returns)
             return Value(A.bubble(d.name, args[0].node, consumed, produced), tuple(p for p, _ in produced))
@@ -395,7 +427,9 @@ def check_signature(node: Node, want: tuple[str, ...], what: str) -> None:
     for x in extra:
         from difflib import get_close_matches
 
-        near = get_close_matches(x, missing, n=1, cutoff=0.5) or get_close_matches(x, list(want), n=1, cutoff=0.5)
+        near = get_close_matches(x, missing, n=1, cutoff=0.5) or get_close_matches(
+            x, list(want), n=1, cutoff=0.5
+        )
         if near:
             hint = f"{x} looks like {near[0]}: is it a typo?"
             break

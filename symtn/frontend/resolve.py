@@ -57,7 +57,9 @@ def _snippet(source: str, pos: ast.Pos) -> str:
 FACT_KINDS = ("symmetric", "antisymmetric", "isometry", "const")
 
 
-def _facts(name: str, slots: tuple[str, ...], mods: tuple[ast.Modifier, ...]) -> tuple[tuple[object, ...], ...]:
+def _facts(
+    name: str, slots: tuple[str, ...], mods: tuple[ast.Modifier, ...]
+) -> tuple[tuple[object, ...], ...]:
     facts: list[tuple[object, ...]] = []
     for m in mods:
         if m.kind not in FACT_KINDS:
@@ -112,7 +114,9 @@ class Resolver:
         env = self.env
         if isinstance(s, ast.DimDecl):
             for name, size_e, _pos in s.entries:
-                size = sp.Symbol(name, integer=True, positive=True) if size_e is None else env.size_expr(size_e)
+                size = (
+                    sp.Symbol(name, integer=True, positive=True) if size_e is None else env.size_expr(size_e)
+                )
                 env.dims[name] = size
                 env.legs.setdefault(name, size)
             return
@@ -157,7 +161,9 @@ class Resolver:
                 ls, rs = lhs.node.sizes, rhs.node.sizes
                 for leg in ls:
                     if ls[leg] != rs[leg] and sp.simplify(ls[leg] - rs[leg]) != 0:
-                        raise LegError(f"check sides give leg {leg} sizes {ls[leg]} and {rs[leg]}", code="E206")
+                        raise LegError(
+                            f"check sides give leg {leg} sizes {ls[leg]} and {rs[leg]}", code="E206"
+                        )
             c = CheckStmt(lhs, rhs, _snippet(self.program.source, s.pos), s.pos[0])
             self.out.checks.append(c)
             self.out.statements.append(c)
@@ -202,7 +208,8 @@ class Resolver:
             for leg, size in slots:
                 if sizes[leg] != size and sp.simplify(sizes[leg] - size) != 0:
                     raise SizeError(
-                        f"leg {leg} of {s.names[0]} has size {size_str(sizes[leg])}, declared {size_str(size)}",
+                        f"leg {leg} of {s.names[0]} has size {size_str(sizes[leg])}, "
+                        f"declared {size_str(size)}",
                         code="E201",
                     )
             value = Value(v.node, names, s.names[0])

@@ -192,6 +192,7 @@ def check_nested(a: Node, b: Node) -> None:
     raise LegError(
         f"cannot add {legs_of(a)} and {legs_of(b)}: neither leg set contains the other",
         code="E203",
-        help=hint or "`+` broadcasts only when one side's legs are a subset of the other's; "
+        help=hint
+        or "`+` broadcasts only when one side's legs are a subset of the other's; "
         "a deliberate outer sum is written a * ones[j] + b * ones[i]",
     )

@@ -97,7 +97,9 @@ def delta(*legs: str, size: int | str | sp.Expr) -> Node:
     return Delta(as_size(size), legs)
 
 
-def tensor(name: str, *legs: str | tuple[str, Any], facts: Sequence[tuple[Any, ...]] = (), **sized: Any) -> Tensor:
+def tensor(
+    name: str, *legs: str | tuple[str, Any], facts: Sequence[tuple[Any, ...]] = (), **sized: Any
+) -> Tensor:
     """A tensor variable: ``tensor("W", out=n, inp=m)`` or ``tensor("W", ("out", n), ("inp", m))``.
 
     Sizes are ints, sympy expressions, or strings (symbol names).
@@ -131,9 +133,7 @@ def _check_shared_sizes(a: Node, b: Node) -> set[str]:
     shared = set(sa) & set(sb)
     for leg in shared:
         if sa[leg] != sb[leg] and sp.simplify(sa[leg] - sb[leg]) != 0:
-            raise SizeError(
-                f"leg {leg} joins sizes {size_str(sa[leg])} and {size_str(sb[leg])}", code="E201"
-            )
+            raise SizeError(f"leg {leg} joins sizes {size_str(sa[leg])} and {size_str(sb[leg])}", code="E201")
     return shared
 
 

@@ -396,8 +396,7 @@ class Reshape(Node):
             total *= size
         if sp.simplify(total - whole[1]) != 0:
             raise SizeError(
-                f"reshape: {' * '.join(size_str(s) for _, s in parts)} does not equal "
-                f"{size_str(whole[1])}",
+                f"reshape: {' * '.join(size_str(s) for _, s in parts)} does not equal {size_str(whole[1])}",
                 code="E208",
             )
         return (parts, whole)
@@ -541,8 +540,7 @@ class Sum(Node):
             for leg, s in other.items():
                 if s != first[leg] and sp.simplify(s - first[leg]) != 0:
                     raise SizeError(
-                        f"leg {leg} has sizes {size_str(first[leg])} and {size_str(s)} "
-                        "in the terms of a sum",
+                        f"leg {leg} has sizes {size_str(first[leg])} and {size_str(s)} in the terms of a sum",
                         code="E201",
                     )
         return (terms, coeffs)

@@ -182,7 +182,10 @@ class _Printer:
         if isinstance(node, Zero):
             if not node.sig:
                 return "0", ATOM
-            printed = [f"{p}: {size_str(s)}" if p.startswith("_") else p for p, s in zip(self.legs(node.legs, env), [s for _, s in node.sig], strict=True)]
+            printed = [
+                f"{p}: {size_str(s)}" if p.startswith("_") else p
+                for p, s in zip(self.legs(node.legs, env), [s for _, s in node.sig], strict=True)
+            ]
             return f"zeros[{', '.join(printed)}]", ATOM
         if isinstance(node, Reshape):
             inner = []

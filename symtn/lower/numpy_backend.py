@@ -163,7 +163,11 @@ class Evaluator:
                 k = complex(size_value(c, self.sizes))
                 part = part * (k.real if k.imag == 0 else k)
                 total = part if total is None else total + part
-            return total if total is not None else np.zeros(tuple(self.size(sizes[x]) for x in out_legs), self.dtype)
+            return (
+                total
+                if total is not None
+                else np.zeros(tuple(self.size(sizes[x]) for x in out_legs), self.dtype)
+            )
         factors, plan, run = self._plan(tuple(factors), tuple(out_legs))
         if plan.zero:
             return np.zeros(plan.out_shape, dtype=self.dtype)
@@ -341,7 +345,8 @@ def evaluate_many(
         want = tuple(orders.get(name, node.legs))
         if sorted(want) != sorted(node.legs):
             raise EvaluationError(
-                f"order [{', '.join(want)}] is not a permutation of the legs [{', '.join(node.legs)}] of {name}"
+                f"order [{', '.join(want)}] is not a permutation of the legs "
+                f"[{', '.join(node.legs)}] of {name}"
             )
         try:
             arr = evaluator.value(node)

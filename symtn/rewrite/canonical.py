@@ -4,7 +4,8 @@ An expression is encoded as a labelled graph (:mod:`symtn.rewrite.encoding`). Th
 increasing cost and strength are available: :func:`shape_key` (a structural hash ignoring all leg
 names, computed bottom-up in linear time), :func:`canonical_key` (Weisfeiler-Lehman colour
 refinement of the graph) and the exact test :func:`signed_match` / :func:`is_isomorphic`
-(networkx VF2 with node and edge label matchers, pruned by the refined colours). The hashes are
+(networkx VF2 with node and edge label matchers, pruned by the refined colours; see
+:mod:`symtn.rewrite.matching` for very large graphs). The hashes are
 bucket keys only: WL alone is unsound (tr(A^6) and (tr A^3)^2 collide).
 
 Antisymmetric tensors in linear position may be matched with their slots permuted; the match then
@@ -17,7 +18,6 @@ import hashlib
 from typing import Any
 
 import networkx as nx
-from networkx.algorithms.isomorphism import GraphMatcher
 
 from symtn.ir.nodes import (
     Bubble,
@@ -33,6 +33,7 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.rewrite.encoding import FLIP, LABEL, deep_recursion, graph, srepr, symmetry_blocks
+from symtn.rewrite.matching import isomorphisms
 
 MATCH_LIMIT = 64
 """How many isomorphisms :func:`signed_match` and :func:`odd_automorphism` try at most."""
@@ -195,12 +196,6 @@ def _mapping_sign(ga: nx.Graph, gb: nx.Graph, mapping: dict[int, int]) -> int:
     return sign
 
 
-def _matcher(ga: nx.Graph, gb: nx.Graph) -> GraphMatcher:
-    same = nx.algorithms.isomorphism.categorical_node_match("c", None)
-    same_edge = nx.algorithms.isomorphism.categorical_edge_match(LABEL, None)
-    return GraphMatcher(ga, gb, node_match=same, edge_match=same_edge)
-
-
 def signed_match(a: Node, b: Node) -> int | None:
     """``s`` with ``b == s * a`` up to renaming of bound legs (antisymmetric slots permuted with
     sign ``s``), or None if no such isomorphism is found. Prefers ``+1``."""
@@ -210,7 +205,7 @@ def signed_match(a: Node, b: Node) -> int | None:
         return None
     ga, gb = graph(a), graph(b)
     found = None
-    for count, mapping in enumerate(_matcher(ga, gb).isomorphisms_iter()):
+    for count, mapping in enumerate(isomorphisms(ga, gb)):
         found = _mapping_sign(ga, gb, mapping)
         if found == 1 or count + 1 >= MATCH_LIMIT:
             break
@@ -221,8 +216,10 @@ def is_isomorphic(a: Node, b: Node) -> bool:
     """True if ``a`` and ``b`` are the same expression up to renaming of bound legs.
 
     Free legs must agree by name and size. Factor order, term order and bound-leg names do not
-    matter; declared symmetries are used. The check is exact (VF2), never a hash comparison, and
-    sound: True implies equal values. It does not simplify first (see ``simplify``).
+    matter; declared symmetries are used. The check is exact (networkx VF2, or for graphs of
+    more than ``matching.VF2_MAX_VERTICES`` vertices a colour-guided matcher with a step
+    budget), never a hash comparison, and sound: True implies equal values. It does not
+    simplify first (see ``simplify``).
     """
     return signed_match(a, b) == 1
 
@@ -234,7 +231,7 @@ def odd_automorphism(node: Node) -> bool:
     if not any("anti" in d for _, d in g.nodes(data=True)):
         return False
     canonical_key(node)  # colours for the matcher
-    for count, mapping in enumerate(_matcher(g, g).isomorphisms_iter()):
+    for count, mapping in enumerate(isomorphisms(g, g)):
         if _mapping_sign(g, g, mapping) == -1:
             return True
         if count + 1 >= MATCH_LIMIT:

@@ -196,7 +196,7 @@ def order(node: Elementwise) -> Node | None:
     return Elementwise(node.fn.xreplace(mapping), tuple(node.operands[i] for i in perm))
 
 
-RULES = (fold, constants, dedupe, trivial, linear, order)
+RULES = (fold, constants, dedupe, trivial, linear, order)  # canonical shape: elementwise_canon
 """Elementwise rules in the order ``simplify`` tries them."""
 
 __all__ = ["RULES", "constant_value", "ones_like", "scaled"]

@@ -32,7 +32,7 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.ir.walk import fresh, rename_legs
-from symtn.rewrite import elementwise, networks
+from symtn.rewrite import elementwise, elementwise_canon, networks
 from symtn.rewrite.canonical import canonical_key, shape_key, signed_match
 from symtn.rewrite.elementwise import scaled
 
@@ -291,7 +291,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
     Shifted: (networks.shifted_zero,),
     Reshape: (networks.reshape_trivial,),
     Frozen: (frozen_nested, frozen_constant),
-    Elementwise: elementwise.RULES,
+    Elementwise: elementwise.RULES + elementwise_canon.RULES,
     Tensor: (),
     Zero: (),
     Bubble: (),
