@@ -70,7 +70,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.out is None and arr.size <= 20:
             print(f"    {np.array2string(arr, precision=6)}")
     if args.out:
-        np.savez(args.out, **out)
+        np.savez(args.out, **out)  # type: ignore[arg-type]
         print(f"wrote {args.out}")
     return 0
 

@@ -134,11 +134,7 @@ class ExprResolver:
             size = self._const_size(env, [a_item, b_item])
             a, b = env.leg(a_item.name), env.leg(b_item.name)
             node: Node = Shifted(size, a, b, k)
-            order = tuple(
-                env.leg(x.name)
-                for x in ((first, second.leg) if isinstance(second, ast.Offset) else (first.leg, second))
-            )  # type: ignore[union-attr]
-            return Value(node, order)
+            return Value(node, (a, b) if isinstance(second, ast.Offset) else (b, a))
         legs: list[ast.LegName] = []
         for it in items:
             if not isinstance(it, ast.LegName):
@@ -395,9 +391,9 @@ class ExprResolver:
             )
             raise moved from None
         if d.returns is not None:
-            want = tuple(scope.leg(x.name) for x in d.returns)
-            check_signature(result.node, want, f"the result of {d.name}")
-            return Value(result.node, want)
+            ret = tuple(scope.leg(x.name) for x in d.returns)
+            check_signature(result.node, ret, f"the result of {d.name}")
+            return Value(result.node, ret)
         return Value(result.node, result.order)
 
 

@@ -114,11 +114,11 @@ def apply_leglist(env: Env, value: Value, ll: ast.LegList, what: str) -> Value:
                 name = env.leg(d.name)
                 size = env.size_expr(d.size) if d.size is not None else env.known_size(name)
                 parts.append((name, size))
-            unknown = [i for i, (_, s) in enumerate(parts) if s is None]
+            unknown = [i for i, (_n, sz) in enumerate(parts) if sz is None]
             known = sp.Integer(1)
-            for _, s in parts:
-                if s is not None:
-                    known *= s
+            for _n, sz in parts:
+                if sz is not None:
+                    known *= sz
             if len(unknown) > 1:
                 raise SizeError(
                     f"split of {src} into ({', '.join(p for p, _ in parts)}): "

@@ -119,7 +119,7 @@ def contract(*factors: Node) -> Node:
     return Product(*factors)
 
 
-def _kron_parts(a: Node, b: Node, shared: set[str]) -> tuple[Node, Node, list[Node]]:
+def _kron_parts(a: Node, b: Node, shared: set[str]) -> tuple[Node, Node, list[Delta]]:
     """Rename shared legs apart in ``a`` and ``b`` and join them with order-3 copy tensors."""
     ma = {leg: fresh(leg) for leg in shared}
     mb = {leg: fresh(leg) for leg in shared}

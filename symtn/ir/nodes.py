@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 
 import sympy as sp
 
 from symtn.errors import LegError, SizeError
 
-Size = sp.Expr
-Sig = tuple[tuple[str, Size], ...]
+Size: TypeAlias = sp.Expr
+Sig: TypeAlias = tuple[tuple[str, Size], ...]
 
 _TABLE: weakref.WeakValueDictionary[Any, Node] = weakref.WeakValueDictionary()
 

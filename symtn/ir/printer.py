@@ -31,6 +31,8 @@ from symtn.ir.nodes import (
 
 ADD, MUL, NEG, POW, ATOM = 2, 3, 4, 5, 6
 
+LEG_ACTING_BUBBLES = ("max", "min", "sum", "mean", "logsumexp", "softmax", "det", "logdet", "inv")
+
 # sympy function class name -> notation function name
 FUNCTION_NAMES = {
     "exp": "exp",
@@ -188,37 +190,37 @@ class _Printer:
             ]
             return f"zeros[{', '.join(printed)}]", ATOM
         if isinstance(node, Reshape):
-            inner = []
-            tmp = []
+            pieces: list[str] = []
+            tmp: list[str] = []
             for leg, size in node.parts:
-                t = self.fresh()
-                tmp.append(t)
-                inner.append(f"delta[{t}: {size_str(size)}, {env.get(leg, leg)}]")
+                name = self.fresh()
+                tmp.append(name)
+                pieces.append(f"delta[{name}: {size_str(size)}, {env.get(leg, leg)}]")
             whole = env.get(node.whole[0], node.whole[0])
-            return f"({' * '.join(inner)})[({', '.join(tmp)}) -> {whole}]", ATOM
+            return f"({' * '.join(pieces)})[({', '.join(tmp)}) -> {whole}]", ATOM
         if isinstance(node, Product):
             if node is ONE:
                 return "1", ATOM
-            inner = dict(env)
+            scope = dict(env)
             for w in sorted(node.wires()):
-                inner[w] = self.fresh()
-            parts = []
+                scope[w] = self.fresh()
+            parts: list[str] = []
             for f in node.args:
-                text, prec = self.pr(f, inner)
+                text, prec = self.pr(f, scope)
                 parts.append(text if prec >= ATOM or (prec >= NEG and not parts) else f"({text})")
             if len(parts) == 1:
-                return self.pr(node.args[0], inner)
+                return self.pr(node.args[0], scope)
             return " @ ".join(parts), MUL
         if isinstance(node, Sum):
             out = ""
-            for i, (c, t) in enumerate(zip(node.coeffs, node.terms, strict=True)):
+            for i, (c, term) in enumerate(zip(node.coeffs, node.terms, strict=True)):
                 neg = bool(c.could_extract_minus_sign())
                 mag = -c if neg else c
-                if t is ONE:
+                if term is ONE:
                     body = size_expr_str(mag)
                     text = body[0] if body[1] >= MUL else f"({body[0]})"
                 else:
-                    text_t, prec_t = self.pr(t, env)
+                    text_t, prec_t = self.pr(term, env)
                     if mag == 1:
                         text = text_t if prec_t > ADD else f"({text_t})"
                     else:
@@ -234,11 +236,13 @@ class _Printer:
             ops = [self.pr(o, env) for o in node.operands]
             return scalar_str(node.fn, lambda s: ops[int(s.name[1:])])
         if isinstance(node, Bubble):
-            inner = dict(env)
+            if node.name not in LEG_ACTING_BUBBLES:  # a user's opaque function: legs by name
+                return f"{node.name}({self.pr(node.operand, env)[0]})", ATOM
+            scope = dict(env)
             for c in node.consumed:
-                inner[c] = self.fresh()
-            arg = self.pr(node.operand, inner)[0]
-            sub = ", ".join(inner[c] for c in node.consumed)
+                scope[c] = self.fresh()
+            arg = self.pr(node.operand, scope)[0]
+            sub = ", ".join(scope[c] for c in node.consumed)
             head = f"{node.name}[{sub}]" if sub else node.name
             return f"{head}({arg})", ATOM
         if isinstance(node, Frozen):

@@ -152,9 +152,9 @@ class Evaluator:
     def network(self, factors: Sequence[Node], out_legs: Sequence[str]) -> np.ndarray:
         """Contract a list of factors to the free legs ``out_legs`` (in that order)."""
         out_entries = 1
-        sizes = {leg: s for f in factors for leg, s in f.sig}
+        leg_sizes = {leg: s for f in factors for leg, s in f.sig}
         for leg in out_legs:
-            out_entries *= self.size(sizes[leg])
+            out_entries *= self.size(leg_sizes[leg])
         big = large_sum(factors, out_entries, self.size)
         if big is not None:
             total: np.ndarray | None = None
@@ -166,7 +166,7 @@ class Evaluator:
             return (
                 total
                 if total is not None
-                else np.zeros(tuple(self.size(sizes[x]) for x in out_legs), self.dtype)
+                else np.zeros(tuple(self.size(leg_sizes[x]) for x in out_legs), self.dtype)
             )
         factors, plan, run = self._plan(tuple(factors), tuple(out_legs))
         if plan.zero:
@@ -197,15 +197,16 @@ class Evaluator:
         if hit is not None:
             _PLANS.move_to_end(key)
             return hit
-        factors = list(factors)
+        work = list(factors)
         while True:
             try:
-                plan = plan_network(factors, out_legs, self.size)
+                plan = plan_network(work, out_legs, self.size)
                 break
             except ReshapeConflict as conflict:
                 # two reshapes factor one leg differently: this one becomes a dense 0/1 operand
                 # (Frozen is transparent for values and is not lowered to einsum labels)
-                factors[conflict.index] = Frozen(factors[conflict.index])
+                work[conflict.index] = Frozen(work[conflict.index])
+        factors = tuple(work)
         run = None
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
         if plan.operands and not trivial:
