@@ -13,6 +13,7 @@ from importlib import resources
 
 import numpy as np
 
+from symtn.ir.walk import preorder
 from symtn.lower import evaluate, evaluate_many
 from symtn.program import Program, parse
 
@@ -94,7 +95,18 @@ def run(
     prog: Program = parse(bundled("digits_mlp.stn"), "digits_mlp.stn")
     xtr, xte, ytr, yte = load_digits_split()
     echo(f"digits: {len(xtr)} training and {len(xte)} test images of 8x8 pixels, 10 classes")
-    echo(f"loss (from digits_mlp.stn): {prog.bindings['loss']}"[:200])
+    shown = [
+        line.split("#")[0].strip()
+        for line in prog.source.splitlines()
+        if line.startswith(("h =", "logits", "loss ="))
+    ]
+    echo("model and loss from the bundled program digits_mlp.stn:\n  " + "\n  ".join(shown))
+    for p in PARAMS:
+        node = prog.bindings[GRADS[p]]
+        echo(
+            f"  {GRADS[p]} = d(loss)/d({p}): legs [{', '.join(prog.tensors[p].legs)}], "
+            f"a network of {sum(1 for _ in preorder(node))} nodes derived by symtn"
+        )
     params = init_params(hidden, xtr.shape[1], 10)
     data = {"X": xtr, "Y": one_hot(ytr)}
     sizes = {"batch": len(xtr), "hidden": hidden}

@@ -210,7 +210,8 @@ class _Printer:
                 parts.append(text if prec >= ATOM or (prec >= NEG and not parts) else f"({text})")
             if len(parts) == 1:
                 return self.pr(node.args[0], scope)
-            return " @ ".join(parts), MUL
+            # a network without wires is an outer product: `*` says so (and avoids lint W302)
+            return (" @ " if node.wires() else " * ").join(parts), MUL
         if isinstance(node, Sum):
             out = ""
             for i, (c, term) in enumerate(zip(node.coeffs, node.terms, strict=True)):
@@ -253,6 +254,13 @@ class _Printer:
 def to_notation(node: Node) -> str:
     """Print ``node`` as parseable symtn notation (free legs keep their names)."""
     return _Printer().pr(node, {})[0]
+
+
+def notation_up_to_renaming(node: Node) -> str:
+    """Notation with free legs named by their position (``#0``, ``#1``...): equal strings mean
+    the nodes are equal up to a renaming of their legs that preserves leg order."""
+    env = {leg: f"#{i}:{size_str(s)}" for i, (leg, s) in enumerate(node.sig)}
+    return _Printer().pr(node, env)[0]
 
 
 def legs_str(node: Node) -> str:

@@ -32,6 +32,7 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
+from symtn.ir.printer import notation_up_to_renaming
 from symtn.lower.distribute import large_sum, split_terms
 from symtn.lower.kernels import (
     bubble_kernel,
@@ -46,6 +47,18 @@ from symtn.lower.sizes import bind_sizes, int_size, size_value
 from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
 
 GREEDY_ABOVE = 12
+
+
+def alpha_key(node: Node) -> str:
+    """The node's normal form up to renaming of all its legs: its notation with bound legs
+    renamed in traversal order and free legs named by position. Nodes with equal keys have
+    equal values with axes in the same order (free legs are ordered by first appearance, which
+    the structure fixes), so one array serves every renamed copy of a sub-network."""
+    key = node._cache.get("alpha_key")
+    if key is None:
+        key = notation_up_to_renaming(node)
+        node._cache["alpha_key"] = key
+    return key  # type: ignore[no-any-return]
 """Networks with more dense operands than this use opt_einsum's "greedy" path search."""
 PLAN_CACHE_SIZE = 4096
 """How many network plans (with their compiled contractions) are kept across calls."""
@@ -75,6 +88,7 @@ class Evaluator:
         self.sizes = sizes
         self.dtype = np.dtype(dtype)
         self.memo: dict[Node, np.ndarray] = {}
+        self.alpha: dict[str, np.ndarray] = {}
         self.inputs: list[np.ndarray] = []
         self._sizes: dict[sp.Expr, int] = {}
         self._coeffs: dict[sp.Expr, float | complex] = {}
@@ -101,10 +115,19 @@ class Evaluator:
         return tuple(self.size(s) for _, s in node.sig)
 
     def value(self, node: Node) -> np.ndarray:
-        """The value of ``node`` with axes in ``node.legs`` order (memoised)."""
+        """The value of ``node`` with axes in ``node.legs`` order (memoised).
+
+        The memo is keyed by the node's alpha-normal form, so sub-networks that differ only in
+        the names of their bound legs (a forward pass reached from several gradient terms) are
+        computed once.
+        """
         hit = self.memo.get(node)
         if hit is None:
-            hit = self.compute(node)
+            key = alpha_key(node)
+            hit = self.alpha.get(key)
+            if hit is None:
+                hit = self.compute(node)
+                self.alpha[key] = hit
             self.memo[node] = hit
         return hit
 

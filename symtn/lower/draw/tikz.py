@@ -1,0 +1,2 @@
+def to_tikz(scene):
+    return ""
