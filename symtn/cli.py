@@ -87,6 +87,11 @@ def cmd_simplify(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if args.which == "induction":
+        from symtn.interp import induction
+
+        got = induction.run(out=args.out or "induction_pattern.png")
+        return 0 if got["ok"] else 1
     from symtn import demo
 
     res = demo.run(steps=args.steps)
@@ -112,8 +117,15 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("file")
     s.add_argument("names", nargs="*")
     s.set_defaults(fn=cmd_simplify)
-    d = sub.add_parser("demo", help="train a digits classifier with symtn's gradients")
-    d.add_argument("--steps", type=int, default=300)
+    d = sub.add_parser(
+        "demo", help="a bundled demo: digits (train a classifier with symtn's gradients) or induction"
+    )
+    d.add_argument(
+        "which", nargs="?", default="digits", choices=["digits", "induction"],
+        help="digits (default) or induction (toy induction head: attention pattern and PNG heat map)",
+    )
+    d.add_argument("--steps", type=int, default=300, help="digits: training steps")
+    d.add_argument("--out", help="induction: the PNG to write (default induction_pattern.png)")
     d.set_defaults(fn=cmd_demo)
     return p
 

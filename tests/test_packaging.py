@@ -20,7 +20,8 @@ ALLOWED = {
     "rewrite": {"ir"},
     "diff": {"ir", "rewrite"},
     "lower": {"ir", "rewrite", "diff"},
-    "interp": {"ir", "frontend", "rewrite", "diff", "lower"},
+    # interp runs bundled programs (symtn.program: text -> resolved bindings, checks)
+    "interp": {"ir", "frontend", "rewrite", "diff", "lower", "program", "checking"},
 }
 
 
