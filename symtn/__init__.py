@@ -50,6 +50,7 @@ from symtn.errors import (
 )
 from symtn.ir import Node
 from symtn.lower import evaluate
+from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, is_isomorphic, simplify
 
@@ -68,6 +69,8 @@ __all__ = [
     "SymtnError",
     "SymtnSyntaxError",
     "abs",
+    "codegen",
+    "compile",
     "contract",
     "cos",
     "d",

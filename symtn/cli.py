@@ -127,6 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--steps", type=int, default=300, help="digits: training steps")
     d.add_argument("--out", help="induction: the PNG to write (default induction_pattern.png)")
     d.set_defaults(fn=cmd_demo)
+    from symtn.cli_codegen import add_parsers as add_codegen_parsers
+
+    add_codegen_parsers(sub)
     return p
 
 

@@ -1,0 +1,283 @@
+"""Backend flavours of generated code: how numpy, torch and jax spell each primitive.
+
+A :class:`Backend` turns the primitives the code generator needs (einsum with a precomputed path,
+transpose, zeros, masks, reductions, the stable logsumexp/softmax patterns, linear algebra) into
+Python source text. Elementwise rules are printed with sympy's code printers (numpy, jax, torch).
+Helper functions are emitted into the module only when a generated function uses them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+from sympy.printing.numpy import JaxPrinter, NumPyPrinter
+from sympy.printing.pytorch import TorchPrinter
+
+from symtn.errors import NoRuleError
+
+_NUMPY_HELPERS = {
+    "_logsumexp": '''
+def _logsumexp(x, axes, keepdims=False):
+    """log(sum(exp(x))) over ``axes``, with the maximum subtracted first (stable)."""
+    m = {xp}.max(x, axis=axes, keepdims=True)
+    m = {xp}.where({xp}.isfinite(m), m, 0.0)
+    s = {xp}.log({xp}.sum({xp}.exp(x - m), axis=axes, keepdims=True)) + m
+    return s if keepdims else {xp}.squeeze(s, axis=axes)
+''',
+    "_softmax": '''
+def _softmax(x, axes):
+    """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""
+    return {xp}.exp(x - _logsumexp(x, axes, keepdims=True))
+''',
+    "_argext": '''
+def _argext(x, axes, fn):
+    """One-hot of the arg-max/min over ``axes`` (ties share the weight)."""
+    hit = (x == fn(x, axis=axes, keepdims=True)).astype(x.dtype)
+    return hit / {xp}.sum(hit, axis=axes, keepdims=True)
+''',
+    "_logdet": '''
+def _logdet(m):
+    """log det of the last two axes (complex log for a negative determinant)."""
+    sign, logabs = {xp}.linalg.slogdet(m)
+    return {xp}.where(sign > 0, logabs, {xp}.log(sign + 0j).real + logabs)
+''',
+    "_erf": """
+_erf = numpy.vectorize(math.erf, otypes=[float])
+""",
+}
+
+_TORCH_HELPERS = {
+    "_softmax": '''
+def _softmax(x, axes):
+    """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""
+    return torch.exp(x - torch.logsumexp(x, dim=axes, keepdim=True))
+''',
+    "_argext": '''
+def _argext(x, axes, fn):
+    """One-hot of the arg-max/min over ``axes`` (ties share the weight)."""
+    hit = (x == fn(x, dim=axes, keepdim=True)).to(x.dtype)
+    return hit / torch.sum(hit, dim=axes, keepdim=True)
+''',
+}
+
+
+class _TorchPrinter(TorchPrinter):  # type: ignore[misc]
+    """sympy's torch printer with ``Max``/``Min`` as elementwise maximum/minimum."""
+
+    def _nested(self, fn: str, expr: Any) -> str:
+        args = [self._print(a) for a in expr.args]
+        args = [a if not _is_number(a) else f"torch.tensor({a}, dtype=DTYPE)" for a in args]
+        out = args[0]
+        for a in args[1:]:
+            out = f"{fn}({out}, {a})"
+        return out
+
+    def _print_Max(self, expr: Any) -> str:
+        return self._nested("torch.maximum", expr)
+
+    def _print_Min(self, expr: Any) -> str:
+        return self._nested("torch.minimum", expr)
+
+
+class _NumPyPrinter(NumPyPrinter):  # type: ignore[misc]
+    """sympy's numpy printer with ``erf`` through a vectorised ``math.erf`` helper."""
+
+    def _print_erf(self, expr: Any) -> str:
+        return f"_erf({self._print(expr.args[0])})"
+
+
+class _JaxPrinter(JaxPrinter):  # type: ignore[misc]
+    def _print_erf(self, expr: Any) -> str:
+        return f"jax.scipy.special.erf({self._print(expr.args[0])})"
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _tup(xs: tuple[int, ...] | list[int]) -> str:
+    xs = tuple(xs)
+    return f"({xs[0]},)" if len(xs) == 1 else f"({', '.join(map(str, xs))})"
+
+
+class Backend:
+    """numpy flavour; jax reuses it with ``jax.numpy`` as the array module."""
+
+    name = "numpy"
+    xp = "numpy"
+    imports = "import functools\nimport math\n\nimport numpy\n\nDTYPE = numpy.float64\n"
+    helpers = _NUMPY_HELPERS
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def printer(self) -> Any:
+        return _NumPyPrinter({"fully_qualified_modules": True})
+
+    def helper(self, name: str) -> str:
+        if name not in self.helpers:
+            raise NoRuleError(f"the {self.name} backend has no rule for {name.strip('_')}")
+        self.used.add(name)
+        if name == "_softmax":
+            self.used.add("_logsumexp")
+        return name
+
+    def helper_source(self) -> str:
+        return "".join(self.helpers[h].format(xp=self.xp) for h in sorted(self.used) if h in self.helpers)
+
+    def asarray(self, v: str) -> str:
+        return f"{self.xp}.asarray({v}, dtype=DTYPE)"
+
+    def substitute(self, fn: sp.Expr, args: list[str]) -> sp.Expr:
+        """The rule in ``x0..xk`` with each argument replaced by a symbol named as its variable."""
+        subs = {sp.Symbol(f"x{i}", real=True): sp.Symbol(a, real=True) for i, a in enumerate(args)}
+        return fn.xreplace(subs)
+
+    def print_expr(self, expr: sp.Expr) -> str:
+        """An elementwise expression (in symbols named as variables) as backend source."""
+        text = str(self.printer().doprint(expr))
+        if "_erf(" in text and "jax" not in text:
+            self.helper("_erf")
+        if "Not supported" in text:
+            raise NoRuleError(f"the {self.name} backend cannot print the elementwise rule {expr}")
+        return text
+
+    def einsum(self, eq: str, ops: list[str], path: list[tuple[int, ...]]) -> str:
+        if len(ops) == 1:
+            return f'{self.xp}.einsum("{eq}", {ops[0]})'
+        p = ", ".join(_tup(list(x)) for x in path)
+        return f'{self.xp}.einsum("{eq}", {", ".join(ops)}, optimize=["einsum_path", {p}])'
+
+    def transpose(self, v: str, perm: list[int]) -> str:
+        return f"{v}.transpose({_tup(perm)})"
+
+    def reshape(self, v: str, shape: tuple[int, ...]) -> str:
+        return f"{v}.reshape({_tup(shape) if shape else '()'})"
+
+    def zeros(self, shape: tuple[int, ...]) -> str:
+        return f"{self.xp}.zeros({_tup(shape) if shape else '()'}, dtype=DTYPE)"
+
+    def ones(self, n: int) -> str:
+        return f"{self.xp}.ones({n}, dtype=DTYPE)"
+
+    def eye(self, n: int, k: int = 0) -> str:
+        return f"{self.xp}.eye({n}, k={k}, dtype=DTYPE)"
+
+    def tri(self, n: int, k: int) -> str:
+        """Ones on and below diagonal ``k`` (numpy's ``tri``)."""
+        return f"{self.xp}.tri({n}, k={k}, dtype=DTYPE)"
+
+    def broadcast(self, expr: str, shape: tuple[int, ...]) -> str:
+        return f"{self.xp}.broadcast_to({expr}, {_tup(shape) if shape else '()'})"
+
+    def reduce(self, kind: str, v: str, axes: tuple[int, ...]) -> str:
+        return f"{self.xp}.{kind}({v}, axis={_tup(axes)})"
+
+    def logsumexp(self, v: str, axes: tuple[int, ...]) -> str:
+        return f"{self.helper('_logsumexp')}({v}, {_tup(axes)})"
+
+    def softmax(self, v: str, axes: tuple[int, ...]) -> str:
+        return f"{self.helper('_softmax')}({v}, {_tup(axes)})"
+
+    def argext(self, kind: str, v: str, axes: tuple[int, ...]) -> str:
+        return f"{self.helper('_argext')}({v}, {_tup(axes)}, {self.xp}.{kind})"
+
+    def to_end(self, v: str, axes: tuple[int, ...], ndim: int) -> str:
+        dest = tuple(range(ndim - len(axes), ndim))
+        if axes == dest:
+            return v
+        return f"{self.xp}.moveaxis({v}, {_tup(axes)}, {_tup(dest)})"
+
+    def linalg(self, kind: str, v: str) -> str:
+        if kind == "det":
+            return f"{self.xp}.linalg.det({v})"
+        if kind == "logdet":
+            return f"{self.helper('_logdet')}({v})"
+        return f"{self.xp}.swapaxes({self.xp}.linalg.inv({v}), -1, -2)"
+
+
+class JaxBackend(Backend):
+    """jax flavour: ``jax.numpy`` arrays, float64 enabled at import."""
+
+    name = "jax"
+    xp = "jax.numpy"
+    imports = (
+        "import functools\nimport math\n\nimport jax\nimport jax.numpy\nimport jax.scipy.special\n\n"
+        'jax.config.update("jax_enable_x64", True)\nDTYPE = jax.numpy.float64\n'
+    )
+
+    def printer(self) -> Any:
+        return _JaxPrinter({"fully_qualified_modules": True})
+
+    def einsum(self, eq: str, ops: list[str], path: list[tuple[int, ...]]) -> str:
+        if len(ops) == 1:
+            return f'jax.numpy.einsum("{eq}", {ops[0]})'
+        p = ", ".join(_tup(list(x)) for x in path)
+        return f'jax.numpy.einsum("{eq}", {", ".join(ops)}, optimize=[{p}])'
+
+    def logsumexp(self, v: str, axes: tuple[int, ...]) -> str:
+        return f"jax.scipy.special.logsumexp({v}, axis={_tup(axes)})"
+
+    def softmax(self, v: str, axes: tuple[int, ...]) -> str:
+        return f"jax.nn.softmax({v}, axis={_tup(axes)})"
+
+
+class TorchBackend(Backend):
+    """torch flavour (float64 tensors; ``torch.einsum`` orders contractions itself)."""
+
+    name = "torch"
+    xp = "torch"
+    imports = "import functools\nimport math\n\nimport torch\n\nDTYPE = torch.float64\n"
+    helpers = _TORCH_HELPERS
+
+    def printer(self) -> Any:
+        return _TorchPrinter({"fully_qualified_modules": True})
+
+    def asarray(self, v: str) -> str:
+        return f"torch.as_tensor({v}, dtype=DTYPE)"
+
+    def einsum(self, eq: str, ops: list[str], path: list[tuple[int, ...]]) -> str:
+        return f'torch.einsum("{eq}", {", ".join(ops)})'
+
+    def transpose(self, v: str, perm: list[int]) -> str:
+        return f"{v}.permute({_tup(perm)})"
+
+    def tri(self, n: int, k: int) -> str:
+        return f"torch.tril(torch.ones({n}, {n}, dtype=DTYPE), diagonal={k})"
+
+    def eye(self, n: int, k: int = 0) -> str:
+        return f"torch.diag(torch.ones({n - abs(k)}, dtype=DTYPE), diagonal={k})"
+
+    def broadcast(self, expr: str, shape: tuple[int, ...]) -> str:
+        return f"torch.broadcast_to(torch.as_tensor({expr}, dtype=DTYPE), {_tup(shape) if shape else '()'})"
+
+    def reduce(self, kind: str, v: str, axes: tuple[int, ...]) -> str:
+        fn = {"max": "amax", "min": "amin"}.get(kind, kind)
+        return f"torch.{fn}({v}, dim={_tup(axes)})"
+
+    def logsumexp(self, v: str, axes: tuple[int, ...]) -> str:
+        return f"torch.logsumexp({v}, dim={_tup(axes)})"
+
+    def argext(self, kind: str, v: str, axes: tuple[int, ...]) -> str:
+        fn = {"max": "amax", "min": "amin"}[kind]
+        return f"{self.helper('_argext')}({v}, {_tup(axes)}, torch.{fn})"
+
+    def to_end(self, v: str, axes: tuple[int, ...], ndim: int) -> str:
+        dest = tuple(range(ndim - len(axes), ndim))
+        return v if axes == dest else f"torch.movedim({v}, {_tup(axes)}, {_tup(dest)})"
+
+    def linalg(self, kind: str, v: str) -> str:
+        if kind == "det":
+            return f"torch.linalg.det({v})"
+        if kind == "logdet":
+            return f"torch.linalg.slogdet({v})[1]"
+        return f"torch.linalg.inv({v}).transpose(-1, -2)"
+
+
+BACKENDS: dict[str, type[Backend]] = {"numpy": Backend, "jax": JaxBackend, "torch": TorchBackend}
+"""Code-generation backends by name."""

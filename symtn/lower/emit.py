@@ -1,0 +1,330 @@
+"""Straight-line code emission for IR nodes (the code-generating twin of the numpy Evaluator).
+
+An :class:`Emitter` walks nodes exactly as :class:`symtn.lower.numpy_backend.Evaluator` does, but
+instead of computing arrays it appends assignments to a list of source lines and returns the
+variable holding each value (axes in ``node.legs`` order). Values are memoised by node and by
+:func:`~symtn.lower.numpy_backend.alpha_key`, so a sub-network reached under several leg
+renamings (a forward pass reused by each gradient) is emitted once. Networks go through
+:func:`~symtn.lower.plan.plan_network` (copy tensors become repeated einsum labels, never arrays)
+with a contraction path precomputed by opt_einsum; every contraction is recorded as a
+:class:`Step` with its FLOP count and largest intermediate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import opt_einsum
+import sympy as sp
+
+from symtn.errors import NoRuleError
+from symtn.ir.nodes import (
+    Bubble,
+    Delta,
+    Elementwise,
+    Frozen,
+    Iverson,
+    Node,
+    Product,
+    Reshape,
+    Shifted,
+    Sum,
+    Tensor,
+    Zero,
+    size_str,
+)
+from symtn.ir.printer import _Printer
+from symtn.lower.codegen_backends import Backend
+from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.numpy_backend import GREEDY_ABOVE, alpha_key
+from symtn.lower.plan import ReshapeConflict, einsum_equation, plan_network
+from symtn.lower.stable import logsumexp_parts, softmax_parts
+
+_REDUCTIONS = {"max": "max", "min": "min", "sum": "sum", "mean": "mean"}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned contraction: its einsum, FLOP count and largest intermediate (entries)."""
+
+    var: str
+    equation: str
+    flops: int
+    largest: int
+    path: tuple[tuple[int, ...], ...]
+
+
+def _perm(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
+    """The transpose taking axes named ``have`` to ``want`` (None when already aligned)."""
+    if tuple(have) == tuple(want):
+        return None
+    return [list(have).index(leg) for leg in want]
+
+
+def _linear(parts: list[tuple[float, str]]) -> str:
+    """``c1 * v1 + c2 * v2 ...`` with unit coefficients and signs printed plainly."""
+    out = ""
+    for k, v in sorted(parts, key=lambda p: (p[0] < 0, p[1])):
+        sign, mag = ("-" if k < 0 else "+"), abs(k)
+        term = v if mag == 1 else f"{mag!r} * {v}"
+        out = (f"-{term}" if sign == "-" else term) if not out else f"{out} {sign} {term}"
+    return out
+
+
+def _sum_key(node: Sum) -> str:
+    """A key for a sum up to leg renaming and the order of its terms (``a + b`` is ``b + a``)."""
+    env = {leg: f"#{i}:{size_str(s)}" for i, (leg, s) in enumerate(node.sig)}
+    terms = sorted(f"{c}*{_Printer().pr(t, env)[0]}" for c, t in zip(node.coeffs, node.terms, strict=True))
+    return "SUM{" + " | ".join(terms) + "}"
+
+
+class Emitter:
+    """Emits the code of nodes into ``lines``.
+
+    Args:
+        backend: the flavour of the generated code.
+        size_of: evaluates a size expression to an int.
+        inputs: tensor name -> the (sanitised) parameter holding its array.
+    """
+
+    def __init__(self, backend: Backend, size_of: Callable[[sp.Expr], int], inputs: dict[str, str]) -> None:
+        self.backend = backend
+        self.size_of = size_of
+        self.inputs = inputs
+        self.lines: list[str] = []
+        self.steps: list[Step] = []
+        self.memo: dict[Node, str] = {}
+        self.alpha: dict[str, str] = {}
+        self.exprs: dict[str, str] = {}
+        self.count = 0
+
+    # ----------------------------------------------------------------- plumbing
+    def assign(self, expr: str, comment: str = "") -> str:
+        """Emit ``t_k = expr`` and return ``t_k`` (an expression emitted before reuses its variable)."""
+        hit = self.exprs.get(expr)
+        if hit is not None:
+            return hit
+        self.count += 1
+        var = f"t_{self.count}"
+        if comment:
+            self.lines.append(f"# {comment}")
+        self.lines.append(f"{var} = {expr}")
+        self.exprs[expr] = var
+        return var
+
+    def shape(self, node: Node) -> tuple[int, ...]:
+        return tuple(self.size_of(s) for _, s in node.sig)
+
+    def aligned(self, var: str, have: Sequence[str], want: Sequence[str]) -> str:
+        perm = _perm(have, want)
+        return var if perm is None else self.backend.transpose(var, perm)
+
+    def value(self, node: Node) -> str:
+        """The variable holding ``node``'s value (emitting its code the first time)."""
+        hit = self.memo.get(node)
+        if hit is None:
+            key = _sum_key(node) if isinstance(node, Sum) else alpha_key(node)
+            hit = self.alpha.get(key)
+            if hit is None:
+                hit = self.compute(node)
+                self.alpha[key] = hit
+            self.memo[node] = hit
+        return hit
+
+    # ----------------------------------------------------------------- node kinds
+    def compute(self, node: Node) -> str:
+        b = self.backend
+        if isinstance(node, Tensor):
+            return self.inputs[node.name]
+        if isinstance(node, Product):
+            soft = softmax_parts(node)
+            if soft is not None:
+                x = self.value(soft.x)
+                axes = tuple(soft.x.legs.index(leg) for leg in soft.summed)
+                out = self.assign(b.softmax(x, axes), f"softmax over {', '.join(soft.summed)}")
+                renamed = [soft.rename.get(leg, leg) for leg in soft.x.legs]
+                return self._realign(out, renamed, node.legs)
+            return self.network(node.args, node.legs)
+        if isinstance(node, (Delta, Reshape)):
+            return self.network((node,), node.legs)
+        if isinstance(node, Shifted):
+            return self.assign(b.eye(self.size_of(node.args[0]), -node.args[3]))
+        if isinstance(node, Iverson):
+            return self.assign(self._iverson(self.size_of(node.args[0]), node.args[2]))
+        if isinstance(node, Zero):
+            return self.assign(b.zeros(self.shape(node)))
+        if isinstance(node, Sum):
+            return self._sum(node)
+        if isinstance(node, Elementwise):
+            return self._elementwise(node)
+        if isinstance(node, Bubble):
+            return self._bubble(node)
+        if isinstance(node, Frozen):
+            return self.value(node.inner)
+        raise NoRuleError(f"no code generation rule for {type(node).__name__} nodes")
+
+    def _realign(self, var: str, have: Sequence[str], want: Sequence[str]) -> str:
+        return var if _perm(have, want) is None else self.assign(self.aligned(var, have, want))
+
+    def _iverson(self, n: int, op: str) -> str:
+        b = self.backend
+        table = {"<": f"1 - {b.tri(n, 0)}", "<=": f"1 - {b.tri(n, -1)}", ">": b.tri(n, -1)}
+        table.update({">=": b.tri(n, 0), "!=": f"1 - {b.eye(n)}"})
+        return table[op]
+
+    def network(self, factors: Sequence[Node], out_legs: Sequence[str]) -> str:
+        """Contract factors to ``out_legs`` (distributing over a large sum factor first)."""
+        sizes = {leg: s for f in factors for leg, s in f.sig}
+        out_entries = math.prod(self.size_of(sizes[leg]) for leg in out_legs)
+        big = large_sum(factors, out_entries, self.size_of)
+        if big is not None:
+            parts = []
+            for c, fs in split_terms(factors, big):
+                k = self._coeff(c)
+                part = self.network(fs, out_legs)
+                parts.append((k, part))
+            shape = tuple(self.size_of(sizes[leg]) for leg in out_legs)
+            expr = _linear(parts) if parts else self.backend.zeros(shape)
+            return self.assign(expr, "distributed over a large sum")
+        work = list(factors)
+        while True:
+            try:
+                plan = plan_network(work, out_legs, self.size_of)
+                break
+            except ReshapeConflict as conflict:
+                work[conflict.index] = Frozen(work[conflict.index])
+        b = self.backend
+        if plan.zero:
+            return self.assign(b.zeros(plan.out_shape))
+        ops = []
+        for op in plan.operands:
+            var = self.value(work[op.index])
+            ops.append(var if op.shape == self.shape(work[op.index]) else b.reshape(var, op.shape))
+        trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
+        core: str | None = None
+        if trivial:
+            core = ops[0]
+        elif ops:
+            eq = einsum_equation(plan)
+            shapes = [op.shape for op in plan.operands]
+            optimize = "greedy" if len(ops) > GREEDY_ABOVE else "auto"
+            path, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimize)
+            flops, big = int(info.opt_cost), int(info.largest_intermediate)
+            note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
+            core = self.assign(b.einsum(eq, ops, path), note)
+            self.steps.append(Step(core, eq, flops, big, tuple(path)))
+        expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
+        if len(plan.out_labels) != len(plan.out_shape):
+            expr = b.reshape(expr, plan.out_shape)
+        if plan.scale != 1 or expr == "1.0":
+            expr = f"{plan.scale} * {expr}" if expr != "1.0" else b.asarray(f"{float(plan.scale)!r}")
+        return expr if expr.isidentifier() else self.assign(expr)
+
+    def _corners(
+        self, core: str | None, carried: tuple[int, ...], labels: tuple[int, ...], sizes: dict[int, int]
+    ) -> str:
+        """Broadcast output labels no operand carries and embed diagonals of repeated labels,
+        with one einsum against ones vectors / identity matrices (the output's own legs only)."""
+        if tuple(labels) == tuple(carried):
+            return core if core is not None else "1.0"
+        b = self.backend
+        if len(set(labels)) == len(labels):  # no diagonal: a broadcast view
+            full = tuple(sizes[x] for x in labels)
+            if core is None:
+                return self.assign(b.broadcast(b.asarray("1.0"), full))
+            ones = tuple(sizes[x] if x in carried else 1 for x in labels)
+            return self.assign(b.broadcast(b.reshape(core, ones), full), "broadcast over legs on deltas only")
+        sym = opt_einsum.get_symbol
+        ops = [] if core is None else [core]
+        subs = [] if core is None else ["".join(sym(x) for x in carried)]
+        seen, out = set(carried), []
+        fresh = max(list(sizes) + [0]) + 1
+        for x in labels:
+            if x not in seen:
+                ops.append(self.backend.ones(sizes[x]))
+                subs.append(sym(x))
+                seen.add(x)
+                out.append(sym(x))
+            elif sym(x) in out:
+                ops.append(self.backend.eye(sizes[x]))
+                subs.append(sym(x) + sym(fresh))
+                out.append(sym(fresh))
+                fresh += 1
+            else:
+                out.append(sym(x))
+        eq = f"{','.join(subs)}->{''.join(out)}"
+        path = [tuple(range(len(ops)))]
+        return self.assign(b.einsum(eq, ops, path), "output legs joined by a delta")
+
+    def _coeff(self, c: sp.Expr) -> float:
+        subs = {s: self.size_of(s) for s in c.free_symbols}
+        return float(c.subs(subs))
+
+    def _sum(self, node: Sum) -> str:
+        parts = []
+        for c, term in zip(node.coeffs, node.terms, strict=True):
+            if isinstance(term, Zero) or c == 0:
+                continue
+            k = self._coeff(c)
+            part = self.aligned(self.value(term), term.legs, node.legs)
+            parts.append((k, part))
+        if not parts:
+            return self.assign(self.backend.zeros(self.shape(node)))
+        return self.assign(_linear(parts))
+
+    def _elementwise(self, node: Elementwise) -> str:
+        lse = logsumexp_parts(node)
+        if lse is not None:
+            x, summed = lse
+            axes = tuple(x.legs.index(leg) for leg in summed)
+            note = f"logsumexp over {', '.join(summed)}"
+            out = self.assign(self.backend.logsumexp(self.value(x), axes), note)
+            return self._realign(out, [leg for leg in x.legs if leg not in summed], node.legs)
+        args = [self.aligned(self.value(o), o.legs, node.legs) for o in node.operands]
+        named = []
+        for a in args:  # a transposed operand gets its own name so the rule prints cleanly
+            named.append(a if a.isidentifier() else self.assign(a))
+        expr = self._print_rule(self.backend.substitute(node.fn, named))
+        if not node.fn.free_symbols:
+            expr = self.backend.broadcast(expr, self.shape(node))
+        return self.assign(expr)
+
+    def _print_rule(self, rule: sp.Expr) -> str:
+        """Print a rule, reusing variables for sub-expressions already emitted (``tanh(z)`` in
+        ``1 - tanh(z)**2`` when the forward pass computed ``tanh(z)``)."""
+        found: dict[sp.Expr, sp.Expr] = {}
+
+        def scan(e: sp.Expr) -> None:
+            if e.is_Atom:
+                return
+            hit = self.exprs.get(self.backend.print_expr(e))
+            if hit is not None and e is not rule:
+                found[e] = sp.Symbol(hit, real=True)
+                return
+            for a in e.args:
+                scan(a)
+
+        scan(rule)
+        return self.backend.print_expr(rule.xreplace(found) if found else rule)
+
+    def _bubble(self, node: Bubble) -> str:
+        b = self.backend
+        x, op = self.value(node.operand), node.operand
+        axes = tuple(op.legs.index(leg) for leg in node.consumed)
+        name = node.name
+        if name in _REDUCTIONS:
+            return self.assign(b.reduce(_REDUCTIONS[name], x, axes))
+        if name == "logsumexp":
+            return self.assign(b.logsumexp(x, axes))
+        if name == "softmax":
+            return self.assign(b.to_end(b.softmax(x, axes), axes, len(op.legs)))
+        if name in ("jac[max]", "jac[min]"):
+            return self.assign(b.to_end(b.argext(name[4:7], x, axes), axes, len(op.legs)))
+        if name in ("det", "logdet", "inv"):
+            return self.assign(b.linalg(name, b.to_end(x, axes, len(op.legs))))
+        raise NoRuleError(
+            f"no code generation rule for function `{name}`",
+            help="give the function a body so it lowers to tensor operations",
+        )
