@@ -1,0 +1,1 @@
+"""Benchmarks of symtn's generated code against hand-written numpy (not part of `pytest tests`)."""
