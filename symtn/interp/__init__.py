@@ -3,12 +3,17 @@ expansion and network similarity (DESIGN.md section 2, issue 6)."""
 
 from symtn.interp.decompose import Decomposition, cp, svd, tensor_train, tucker
 from symtn.interp.paths import Path, PathScore, open_heads, paths, rank_paths
+from symtn.interp.similarity import cosine, gram, inner, norm
 
 __all__ = [
     "Decomposition",
     "Path",
     "PathScore",
+    "cosine",
     "cp",
+    "gram",
+    "inner",
+    "norm",
     "open_heads",
     "paths",
     "rank_paths",
