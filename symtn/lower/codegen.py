@@ -160,7 +160,7 @@ def _function(
         doc.append(f"        {t.name} [{', '.join(f'{leg}={size_of(sizes[leg])}' for leg in t.order)}]")
     doc.append('    """')
     body = [f"    {p} = {backend.asarray(p)}" for p in (params[t.name] for t in used)]
-    body += [f"    {line}" for line in em.lines]
+    body += ["    " + line.replace("\n", "\n    ") for line in em.prune(results)]
     ret = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     body.append(f"    return {ret}")
     return "\n".join([f"def {fname}({args}):", *doc, *body]) + "\n", em.steps

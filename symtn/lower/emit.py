@@ -13,6 +13,7 @@ with a contraction path precomputed by opt_einsum; every contraction is recorded
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -56,6 +57,9 @@ class Step:
     path: tuple[tuple[int, ...], ...]
 
 
+_VAR = re.compile(r"\bt_\d+\b")
+
+
 def _perm(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
     """The transpose taking axes named ``have`` to ``want`` (None when already aligned)."""
     if tuple(have) == tuple(want):
@@ -94,6 +98,8 @@ class Emitter:
         self.size_of = size_of
         self.inputs = inputs
         self.lines: list[str] = []
+        self.defines: list[str] = []
+        self.diag: dict[str, tuple[str, str]] = {}
         self.steps: list[Step] = []
         self.memo: dict[Node, str] = {}
         self.alpha: dict[str, str] = {}
@@ -108,11 +114,25 @@ class Emitter:
             return hit
         self.count += 1
         var = f"t_{self.count}"
-        if comment:
-            self.lines.append(f"# {comment}")
-        self.lines.append(f"{var} = {expr}")
+        self.emit(f"{var} = {expr}", var, comment)
         self.exprs[expr] = var
         return var
+
+    def emit(self, line: str, var: str, comment: str = "") -> None:
+        """Append a line (with an optional comment) that defines or updates ``var``."""
+        self.lines.append(f"# {comment}\n{line}" if comment else line)
+        self.defines.append(var)
+
+    def prune(self, results: Sequence[str]) -> list[str]:
+        """The emitted lines without those whose variable no result depends on."""
+        needed = {v for r in results for v in _VAR.findall(r)}
+        kept: list[str] = []
+        for line, var in zip(reversed(self.lines), reversed(self.defines), strict=True):
+            if var in needed:
+                kept.append(line)
+                needed |= set(_VAR.findall(line.split("\n")[-1].split("=", 1)[-1]))
+                needed |= set(_VAR.findall(line.split("\n")[-1].split("=", 1)[0]))
+        return kept[::-1]
 
     def shape(self, node: Node) -> tuple[int, ...]:
         return tuple(self.size_of(s) for _, s in node.sig)
@@ -255,6 +275,16 @@ class Emitter:
             else:
                 out.append(sym(x))
         eq = f"{','.join(subs)}->{''.join(out)}"
+        if b.name == "numpy" and core is not None and set(labels) <= set(carried):
+            # a zero array with the core written onto its diagonal view (no identity matrices)
+            view = "".join(sym(x) for x in labels) + "->" + "".join(sym(x) for x in carried)
+            self.count += 1
+            var = f"t_{self.count}"
+            shape = tuple(sizes[x] for x in labels)
+            self.emit(f"{var} = {b.zeros(shape)}", var, "output legs joined by a delta: fill the diagonal")
+            self.emit(f'numpy.einsum("{view}", {var})[...] = {core}', var)
+            self.diag[var] = (core, view)
+            return var
         path = [tuple(range(len(ops)))]
         return self.assign(b.einsum(eq, ops, path), "output legs joined by a delta")
 
@@ -272,6 +302,18 @@ class Emitter:
             parts.append((k, part))
         if not parts:
             return self.assign(self.backend.zeros(self.shape(node)))
+        diag = [p for p in parts if p[1] in self.diag]
+        if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
+            k, var = diag[0]
+            rest = _linear([p for p in parts if p is not diag[0]])
+            total = self.assign(f"{rest}.copy()" if rest.isidentifier() else rest)
+            core, view = self.diag[var]
+            op = "+=" if k > 0 else "-="
+            scaled = core if abs(k) == 1 else f"{abs(k)!r} * {core}"
+            self.emit(
+                f'numpy.einsum("{view}", {total})[...] {op} {scaled}', total, "add the diagonal in place"
+            )
+            return total
         return self.assign(_linear(parts))
 
     def _elementwise(self, node: Elementwise) -> str:
