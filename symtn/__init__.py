@@ -51,6 +51,7 @@ from symtn.errors import (
 from symtn.ir import Node
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
+from symtn.lower.draw import draw
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, is_isomorphic, simplify
 
@@ -77,6 +78,7 @@ __all__ = [
     "decide",
     "delta",
     "diff",
+    "draw",
     "erf",
     "evaluate",
     "exp",

@@ -130,6 +130,9 @@ def build_parser() -> argparse.ArgumentParser:
     from symtn.cli_codegen import add_parsers as add_codegen_parsers
 
     add_codegen_parsers(sub)
+    from symtn.cli_draw import add_parsers as add_draw_parsers
+
+    add_draw_parsers(sub)
     return p
 
 

@@ -160,7 +160,13 @@ class Node:
         return f"<{type(self).__name__} {self} : [{', '.join(self.legs)}]>"
 
     def _repr_svg_(self) -> str | None:
-        return None
+        """The expression drawn in graphical notation, for Jupyter (``symtn.draw``).
+
+        The drawing stage is looked up when called, never imported by the IR package.
+        """
+        import importlib
+
+        return str(importlib.import_module("symtn.lower.draw").draw(self))
 
     def __matmul__(self, other: Any) -> Node:
         from symtn.ir import algebra

@@ -13,7 +13,7 @@ from __future__ import annotations
 from symtn.errors import SymtnError
 from symtn.ir.nodes import Node, Tensor
 from symtn.lower.draw.dot import to_dot
-from symtn.lower.draw.render import derivative_scene, expression_scene, terms
+from symtn.lower.draw.scene import derivative_scene, expression_scene, terms
 from symtn.lower.draw.svg import to_svg
 from symtn.lower.draw.tikz import to_tikz
 
@@ -25,7 +25,9 @@ def _check(format: str) -> None:
         raise SymtnError(f"unknown drawing format {format!r}; use one of {', '.join(FORMATS)}", code="E401")
 
 
-def draw(expr: Node, format: str = "svg", *, highlight: tuple[str, ...] = (), title: str | None = None) -> str:
+def draw(
+    expr: Node, format: str = "svg", *, highlight: tuple[str, ...] = (), title: str | None = None
+) -> str:
     """Draw an expression in graphical tensor notation.
 
     Args:

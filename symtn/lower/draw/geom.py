@@ -82,10 +82,50 @@ class Label:
     h: float
     kind: str
     leg: str = ""
+    key: str = ""
 
     @property
     def box(self) -> Rect:
         return (self.x - self.w / 2, self.y - self.h / 2, self.x + self.w / 2, self.y + self.h / 2)
+
+
+@dataclass
+class Scene:
+    """Everything a writer draws, in drawing order (outlines, paths, shapes, labels)."""
+
+    shapes: list[Shape] = field(default_factory=list)
+    outlines: list[Outline] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)
+    labels: list[Label] = field(default_factory=list)
+
+    def bbox(self) -> Rect:
+        """The extent of everything drawn."""
+        rects = [s.box for s in self.shapes] + [o.box for o in self.outlines] + [lb.box for lb in self.labels]
+        rects += [union([(x, y, x, y) for x, y in p.pts]) for p in self.paths]
+        return union(rects)
+
+    def translate(self, dx: float, dy: float) -> Scene:
+        """Move everything by ``(dx, dy)`` in place; returns ``self``."""
+
+        def mv(r: Rect) -> Rect:
+            return (r[0] + dx, r[1] + dy, r[2] + dx, r[3] + dy)
+
+        for s in self.shapes:
+            s.box = mv(s.box)
+        for o in self.outlines:
+            o.box = mv(o.box)
+        for p in self.paths:
+            p.pts = [(x + dx, y + dy) for x, y in p.pts]
+        for lb in self.labels:
+            lb.x, lb.y = lb.x + dx, lb.y + dy
+        return self
+
+    def extend(self, other: Scene) -> None:
+        """Add another scene's primitives."""
+        self.shapes += other.shapes
+        self.outlines += other.outlines
+        self.paths += other.paths
+        self.labels += other.labels
 
 
 def grow(r: Rect, m: float) -> Rect:
@@ -197,3 +237,32 @@ def bezier(pts: list[Pt], t: float) -> Pt:
     (ax, ay), (cx, cy), (bx, by) = pts
     u = 1 - t
     return (u * u * ax + 2 * u * t * cx + t * t * bx, u * u * ay + 2 * u * t * cy + t * t * by)
+
+
+class Grid:
+    """A bucket grid over rectangles, so collision queries only look at nearby ones."""
+
+    def __init__(self, cell: float = 120.0) -> None:
+        self.cell = cell
+        self.rects: list[Rect] = []
+        self.cells: dict[tuple[int, int], list[int]] = {}
+
+    def _span(self, r: Rect) -> list[tuple[int, int]]:
+        c = self.cell
+        xs = range(math.floor(r[0] / c), math.floor(r[2] / c) + 1)
+        ys = range(math.floor(r[1] / c), math.floor(r[3] / c) + 1)
+        return [(i, j) for i in xs for j in ys]
+
+    def add(self, r: Rect) -> int:
+        """Store ``r``; returns its index."""
+        self.rects.append(r)
+        for key in self._span(r):
+            self.cells.setdefault(key, []).append(len(self.rects) - 1)
+        return len(self.rects) - 1
+
+    def near(self, r: Rect) -> list[int]:
+        """Indices of stored rectangles in cells that ``r`` touches, ascending."""
+        found: set[int] = set()
+        for key in self._span(r):
+            found.update(self.cells.get(key, ()))
+        return sorted(found)

@@ -11,17 +11,14 @@ from __future__ import annotations
 
 import math
 
-import networkx as nx
-
 from symtn.lower.draw.model import Model, Ref
+from symtn.lower.draw.place import arrange, bbox
 from symtn.lower.draw.text import text_width
 
-GAP = 46.0
 PAD = {"bubble": 14.0, "frozen": 14.0, "sum": 10.0, "term": 30.0, "root": 0.0}
 LABEL_H = 18.0
-DOWN, UP, LEFT, RIGHT = math.pi / 2, -math.pi / 2, math.pi, 0.0
-
-Edge = tuple[int, int, float]
+STUB = 24.0
+"""Length of an open leg beyond everything it crosses."""
 
 
 def leaf_size(kind: str, label: str, iso: bool) -> tuple[float, float]:
@@ -48,15 +45,17 @@ class Layout:
 
     def __init__(self, m: Model) -> None:
         self.m = m
+        self._chains: dict[Ref, list[Ref]] = {}
         self.size: dict[Ref, tuple[float, float]] = {}
         self.rel: dict[Ref, tuple[float, float]] = {}
         self.prefer: dict[Ref, float] = {}
         self.coeff_rel: dict[int, list[tuple[float, float]]] = {}
         self.edges = self._edges_by_group()
-        self._measure(0)
+        self.size[("group", 0)] = self._measure(0)
         self.center: dict[Ref, tuple[float, float]] = {}
         self.coeff_at: dict[int, list[tuple[float, float]]] = {}
         self._absolute(("group", 0), (0.0, 0.0))
+        self._orient(0)
 
     def owner(self, ref: Ref) -> int:
         """The group directly containing ``ref``."""
@@ -67,10 +66,11 @@ class Layout:
 
     def chain(self, ref: Ref) -> list[Ref]:
         """``ref`` and its enclosing groups, innermost first."""
-        out = [ref]
-        while out[-1] != ("group", 0):
-            out.append(("group", self.owner(out[-1])))
-        return out
+        hit = self._chains.get(ref)
+        if hit is None:
+            hit = [ref] if ref == ("group", 0) else [ref, *self.chain(("group", self.owner(ref)))]
+            self._chains[ref] = hit
+        return hit
 
     def _edges_by_group(self) -> dict[int, list[tuple[Ref, Ref, str]]]:
         out: dict[int, list[tuple[Ref, Ref, str]]] = {}
@@ -81,6 +81,18 @@ class Layout:
             if ia and ib:
                 out.setdefault(common[1], []).append((ca[ia - 1], cb[ib - 1], w.label))
         return out
+
+    def _open_legs(self, child: Ref, gid: int) -> int:
+        """How many legs leave ``child`` for somewhere outside its group ``gid``."""
+        n = 0
+        for w in self.m.wires:
+            ca, cb = self.chain(w.a[0]), self.chain(w.b[0])
+            if (child in ca) != (child in cb) and (("group", gid) not in ca or ("group", gid) not in cb):
+                n += 1
+        for st in self.m.stubs:
+            if child in self.chain(st.end[0]) and child not in self.chain(("group", st.container)):
+                n += 1
+        return n
 
     # ------------------------------------------------------------- sizes
     def _measure(self, gid: int) -> tuple[float, float]:
@@ -98,14 +110,19 @@ class Layout:
         else:
             index = {ref: i for i, ref in enumerate(g.children)}
             edges = [(index[a], index[b], text_width(lbl, 11)) for a, b, lbl in self.edges.get(gid, [])]
-            pos, prefs = arrange(sizes, edges)
+            pos, prefs = arrange(sizes, edges, [self._open_legs(c, gid) for c in g.children])
             for ref, p in zip(g.children, prefs, strict=True):
                 if p is not None:
                     self.prefer[ref] = p
-        x0, y0, x1, y1 = _bbox(pos, sizes)
-        pad = PAD[g.kind]
+        at = self.coeff_rel.get(gid, [])
+        texts = [(p, (text_width(c, 14), 18.0)) for p, c in zip(at, g.coeffs, strict=True)]
+        x0, y0, x1, y1 = bbox(pos + [p for p, _ in texts], sizes + [s for _, s in texts])
+        pad = pad_x = PAD[g.kind]
+        if g.kind == "term":  # room for the term's open legs and their names
+            names = [text_width(st.label, 11) for st in self.m.stubs if st.container == gid]
+            pad_x = max(pad, STUB + 10 + max(names, default=0.0))
         top = LABEL_H if g.label else 0.0
-        w = max(x1 - x0, text_width(g.label, 12) + 12 if g.label else 0.0) + 2 * pad
+        w = max(x1 - x0, text_width(g.label, 12) + 12 if g.label else 0.0) + 2 * pad_x
         h = (y1 - y0) + 2 * pad + top
         cx, cy = (x0 + x1) / 2, (y0 + y1) / 2 - top / 2
         for ref, (x, y) in zip(g.children, pos, strict=True):
@@ -140,6 +157,61 @@ class Layout:
             if ref[1] in self.coeff_rel:
                 self.coeff_at[ref[1]] = [(at[0] + dx, at[1] + dy) for dx, dy in self.coeff_rel[ref[1]]]
 
+    # ------------------------------------------------------------- mirroring
+    def _orient(self, gid: int) -> None:
+        """Mirror each child group's content (top-down) so wires leaving it come out on the side
+        facing what they connect to; a sum's row is kept in reading order."""
+        for child in self.m.groups[gid].children:
+            if child[0] != "group":
+                continue
+            if self.m.groups[child[1]].kind != "sum":
+                cx, cy = self.center[child]
+                cy += LABEL_H / 2 if self.m.groups[child[1]].label else 0.0
+                best = min(((1, 1), (-1, 1), (1, -1), (-1, -1)), key=lambda f: self._reach(child, f))
+                if best != (1, 1):
+                    for sub in self.m.groups[child[1]].children:
+                        self._mirror(sub, (cx, cy), best)
+            self._orient(child[1])
+
+    def _reach(self, group: Ref, flip: tuple[int, int]) -> float:
+        """Total length of the wires leaving ``group`` if its content were mirrored by ``flip``."""
+        cx, cy = self.center[group]
+        total = 0.0
+        for w in self.m.wires:
+            ina, inb = group in self.chain(w.a[0]), group in self.chain(w.b[0])
+            if ina == inb:
+                continue
+            (x, y), far = (
+                (self.center[w.a[0]], self.center[w.b[0]])
+                if ina
+                else (self.center[w.b[0]], self.center[w.a[0]])
+            )
+            total += math.dist((cx + flip[0] * (x - cx), cy + flip[1] * (y - cy)), far)
+        return round(total, 6)
+
+    def _mirror(self, ref: Ref, c: tuple[float, float], flip: tuple[int, int]) -> None:
+        x, y = self.center[ref]
+        new = (c[0] + flip[0] * (x - c[0]), c[1] + flip[1] * (y - c[1]))
+        if ref[0] == "group" and self.m.groups[ref[1]].kind == "sum":
+            self._shift(ref, new[0] - x, new[1] - y)
+            return
+        self.center[ref] = new
+        if ref in self.prefer:
+            a = self.prefer[ref]
+            self.prefer[ref] = math.atan2(flip[1] * math.sin(a), flip[0] * math.cos(a))
+        if ref[0] == "group":
+            for sub in self.m.groups[ref[1]].children:
+                self._mirror(sub, c, flip)
+
+    def _shift(self, ref: Ref, dx: float, dy: float) -> None:
+        x, y = self.center[ref]
+        self.center[ref] = (x + dx, y + dy)
+        if ref[0] == "group":
+            for sub in self.m.groups[ref[1]].children:
+                self._shift(sub, dx, dy)
+            if ref[1] in self.coeff_at:
+                self.coeff_at[ref[1]] = [(px + dx, py + dy) for px, py in self.coeff_at[ref[1]]]
+
     def box(self, ref: Ref) -> tuple[float, float, float, float]:
         """``(x0, y0, x1, y1)`` of an object."""
         (x, y), (w, h) = self.center[ref], self.size[ref]
@@ -151,150 +223,3 @@ class Layout:
             if r in self.prefer:
                 return self.prefer[r]
         return None
-
-
-def _bbox(pos: list[tuple[float, float]], sizes: list[tuple[float, float]]) -> tuple[float, ...]:
-    if not pos:
-        return (0.0, 0.0, 0.0, 0.0)
-    return (
-        min(x - w / 2 for (x, _), (w, _) in zip(pos, sizes, strict=True)),
-        min(y - h / 2 for (_, y), (_, h) in zip(pos, sizes, strict=True)),
-        max(x + w / 2 for (x, _), (w, _) in zip(pos, sizes, strict=True)),
-        max(y + h / 2 for (_, y), (_, h) in zip(pos, sizes, strict=True)),
-    )
-
-
-def arrange(
-    sizes: list[tuple[float, float]], edges: list[Edge]
-) -> tuple[list[tuple[float, float]], list[float | None]]:
-    """Centres for boxes of ``sizes`` joined by ``edges`` ``(i, j, label width)``, and a preferred
-    direction for each box's open legs (``None``: no preference)."""
-    n = len(sizes)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i, j, _ in edges:
-        parent[find(j)] = find(i)
-    comps: dict[int, list[int]] = {}
-    for i in range(n):
-        comps.setdefault(find(i), []).append(i)
-    pos: list[tuple[float, float]] = [(0.0, 0.0)] * n
-    prefs: list[float | None] = [None] * n
-    x = 0.0
-    for comp in comps.values():
-        sub = [(comp.index(i), comp.index(j), lw) for i, j, lw in edges if i in comp]
-        cpos, cpref = _component([sizes[i] for i in comp], sub)
-        x0, _, x1, _ = _bbox(cpos, [sizes[i] for i in comp])
-        for k, i in enumerate(comp):
-            pos[i] = (cpos[k][0] - x0 + x, cpos[k][1])
-            prefs[i] = cpref[k]
-        x += x1 - x0 + GAP * 0.8
-    return pos, prefs
-
-
-def _component(
-    sizes: list[tuple[float, float]], edges: list[Edge]
-) -> tuple[list[tuple[float, float]], list[float | None]]:
-    n = len(sizes)
-    if n == 1:
-        return [(0.0, 0.0)], [None]
-    nbrs: list[list[int]] = [[] for _ in range(n)]
-    gap: dict[tuple[int, int], float] = {}
-    for i, j, lw in edges:
-        if i == j:
-            continue
-        key = (min(i, j), max(i, j))
-        if key not in gap:
-            nbrs[i].append(j)
-            nbrs[j].append(i)
-        gap[key] = max(gap.get(key, GAP), lw + 22)
-    simple = len(gap)
-    degrees = [len(x) for x in nbrs]
-    if max(degrees) <= 2 and simple == n - 1:
-        order = [min(i for i in range(n) if degrees[i] == 1)]
-        while len(order) < n:
-            order.append(next(j for j in nbrs[order[-1]] if j not in order))
-        return _line(order, sizes, gap, True)
-    if max(degrees) == 2 and min(degrees) == 2 and simple == n:
-        order = [0]
-        while len(order) < n:
-            order.append(next(j for j in nbrs[order[-1]] if j not in order))
-        return _ring(order, sizes, gap)
-    return _general(sizes, list(gap)), [None] * n
-
-
-def _line(
-    order: list[int], sizes: list[tuple[float, float]], gap: dict[tuple[int, int], float], ends: bool
-) -> tuple[list[tuple[float, float]], list[float | None]]:
-    pos: list[tuple[float, float]] = [(0.0, 0.0)] * len(sizes)
-    prefs: list[float | None] = [DOWN] * len(sizes)
-    x = 0.0
-    for k, i in enumerate(order):
-        if k:
-            prev = order[k - 1]
-            x += sizes[prev][0] / 2 + gap[(min(i, prev), max(i, prev))] + sizes[i][0] / 2
-        pos[i] = (x, 0.0)
-    if ends:
-        prefs[order[0]], prefs[order[-1]] = LEFT, RIGHT
-    return pos, prefs
-
-
-def _ring(
-    order: list[int], sizes: list[tuple[float, float]], gap: dict[tuple[int, int], float]
-) -> tuple[list[tuple[float, float]], list[float | None]]:
-    half = (len(order) + 1) // 2
-    top, bottom = order[:half], order[half:][::-1]
-    pos, prefs = _line(top, sizes, gap, False)
-    if bottom:
-        bottom_gap = {k: max(v, GAP) for k, v in gap.items()}
-        bpos, _ = _line(bottom, sizes, bottom_gap, False)
-        shift = (pos[top[-1]][0] - bpos[bottom[-1]][0]) / 2 + (pos[top[0]][0] - bpos[bottom[0]][0]) / 2
-        height = max(sizes[i][1] for i in order) + GAP + 10
-        for i in bottom:
-            pos[i] = (bpos[i][0] + shift, height)
-    for i in order:
-        prefs[i] = UP if i in top else DOWN
-    return pos, prefs
-
-
-def _general(sizes: list[tuple[float, float]], pairs: list[tuple[int, int]]) -> list[tuple[float, float]]:
-    graph = nx.Graph()
-    graph.add_nodes_from(range(len(sizes)))
-    graph.add_edges_from(pairs)
-    raw = nx.kamada_kawai_layout(graph, weight=None)
-    pts = [(float(raw[i][0]), float(raw[i][1])) for i in range(len(sizes))]
-    scale = 1.0
-    for i, j in pairs:
-        d = math.dist(pts[i], pts[j]) or 1e-6
-        need = (math.hypot(*sizes[i]) + math.hypot(*sizes[j])) / 2 + GAP
-        scale = max(scale, need / d)
-    pos = [(x * scale, y * scale) for x, y in pts]
-    return separate(pos, sizes, margin=24.0)
-
-
-def separate(
-    pos: list[tuple[float, float]], sizes: list[tuple[float, float]], margin: float
-) -> list[tuple[float, float]]:
-    """Push overlapping boxes apart (deterministic, pairwise along the axis of least overlap)."""
-    p = [list(xy) for xy in pos]
-    for _ in range(400):
-        moved = False
-        for i in range(len(p)):
-            for j in range(i + 1, len(p)):
-                ox = (sizes[i][0] + sizes[j][0]) / 2 + margin - abs(p[i][0] - p[j][0])
-                oy = (sizes[i][1] + sizes[j][1]) / 2 + margin - abs(p[i][1] - p[j][1])
-                if ox <= 0 or oy <= 0:
-                    continue
-                moved = True
-                axis = 0 if ox < oy else 1
-                push = (ox if axis == 0 else oy) / 2 + 0.5
-                sign = 1.0 if (p[j][axis], j) >= (p[i][axis], i) else -1.0
-                p[i][axis] -= sign * push
-                p[j][axis] += sign * push
-        if not moved:
-            break
-    return [(x, y) for x, y in p]

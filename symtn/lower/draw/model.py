@@ -8,11 +8,8 @@ never meet. Identity deltas are removed afterwards and become plain lines (``fus
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import sympy as sp
 
 from symtn.errors import SymtnError
 from symtn.ir.nodes import (
@@ -29,10 +26,11 @@ from symtn.ir.nodes import (
     Sum,
     Tensor,
     Zero,
-    arg_symbols,
     size_str,
 )
-from symtn.ir.printer import ATOM, scalar_str, size_expr_str
+from symtn.ir.printer import size_expr_str
+from symtn.ir.walk import all_leg_names
+from symtn.lower.draw.text import Namer, coeff_text, fact_text, flatten_sum, fn_label
 
 MAX_LEAVES = 600
 """Drawing a bigger expansion is refused (shared subexpressions are drawn once per use)."""
@@ -90,21 +88,6 @@ class Stub:
     container: int
 
 
-def leg_label(name: str) -> str:
-    """The displayed name of a leg: bound names ``_k3`` show as ``k``, ``_7`` as nothing."""
-    if name.startswith("_"):
-        return re.sub(r"\d+$", "", name.lstrip("_"))
-    return name
-
-
-def fn_label(fn: sp.Expr, k: int) -> str:
-    """A bubble's label: ``tanh`` for ``tanh(x0)``, else the rule in ``x`` (``x^2``, ``x0 / x1``)."""
-    if k == 1 and isinstance(fn, sp.Function) and fn.args == arg_symbols(1):
-        return scalar_str(fn, lambda s: ("x", ATOM))[0].split("(")[0]
-    names = ["x"] if k == 1 else [f"x{i}" for i in range(k)]
-    return scalar_str(fn, lambda s: (names[int(s.name[1:])], ATOM))[0]
-
-
 class Model:
     """The diagram model of one expression (see module docstring).
 
@@ -123,9 +106,13 @@ class Model:
         self.stubs: list[Stub] = []
         self.highlight = tuple(highlight)
         self.free = node.legs
+        self.label = Namer({x for x in all_leg_names(node) if not x.startswith("_")})
         ends = self.piece(node, 0)
         for leg, end in ends.items():
-            self.stubs.append(Stub(end, leg_label(leg), "free", 0))
+            self.stubs.append(Stub(end, self.label(leg), "free", 0))
+        from symtn.lower.draw.fuse import fuse_dots, fuse_lines
+
+        fuse_dots(self)
         fuse_lines(self)
 
     # ------------------------------------------------------------- construction
@@ -157,7 +144,10 @@ class Model:
                 self.leaf("scalar", size_expr_str(node.dim)[0], g, [])
                 return {}
             kind = "line" if node.order == 2 else "dot"
-            ref = self.leaf(kind, "", g, [leg_label(x) for x in legs], title=f"delta, size {node.dim}")
+            size = size_expr_str(node.dim)[0]
+            ref = self.leaf(
+                kind, size, g, [self.label(x) for x in legs], title=f"delta, size {size_str(node.dim)}"
+            )
             return {x: (ref, i) for i, x in enumerate(legs)}
         if isinstance(node, (Shifted, Iverson, Reshape, Zero)):
             return self._constant(node, g)
@@ -171,13 +161,13 @@ class Model:
             b = self.group("bubble", "", g)
             inner = self.piece(node.operand, b)
             for leg in node.consumed:
-                self.stubs.append(Stub(inner[leg], leg_label(leg), "consumed", b))
-            sub = ", ".join(leg_label(x) for x in node.consumed)
-            out = ", ".join(leg_label(x) for x, _ in node.produced)
+                self.stubs.append(Stub(inner[leg], self.label(leg), "consumed", b))
+            sub = ", ".join(self.label(x) for x in node.consumed)
+            out = ", ".join(self.label(x) for x, _ in node.produced)
             self.groups[b].label = node.name + (f"[{sub}]" if sub else "") + (f" → [{out}]" if out else "")
             ends = {leg: e for leg, e in inner.items() if leg not in node.consumed}
             for leg, _ in node.produced:
-                self.groups[b].ports.append(leg_label(leg))
+                self.groups[b].ports.append(self.label(leg))
                 ends[leg] = (("group", b), len(self.groups[b].ports) - 1)
             return ends
         if isinstance(node, Frozen):
@@ -196,10 +186,10 @@ class Model:
         if node.name in self.highlight:
             marks.append("hole")
         facts = "; ".join(
-            f[0] + (f"({', '.join(map(_fact_arg, f[1]))})" if len(f) > 1 else "") for f in node.facts
+            f[0] + (f"({', '.join(map(fact_text, f[1]))})" if len(f) > 1 else "") for f in node.facts
         )
         title = f"{node.name}[{', '.join(slots)}]" + (f" {facts}" if facts else "")
-        ports = [leg_label(x) for x in node.legs]
+        ports = [self.label(x) for x in node.legs]
         ref = self.leaf("tensor", node.name, g, ports, iso=iso, marks=tuple(marks), title=title)
         return {x: (ref, i) for i, x in enumerate(node.legs)}
 
@@ -211,13 +201,13 @@ class Model:
         elif isinstance(node, Iverson):
             _, a, op, b = node.args
             symbol = {"<=": "≤", ">=": "≥", "!=": "≠"}.get(op, op)
-            label = f"[{leg_label(a) or 'a'} {symbol} {leg_label(b) or 'b'}]"
+            label = f"[{self.label(a) or 'a'} {symbol} {self.label(b) or 'b'}]"
         elif isinstance(node, Reshape):
             label = "reshape"
         else:
             label = "0"
-        sizes = ", ".join(f"{leg_label(x) or '_'}: {size_str(s)}" for x, s in node.sig)
-        ref = self.leaf("box", label, g, [leg_label(x) for x in legs], title=f"{label} [{sizes}]")
+        sizes = ", ".join(f"{self.label(x) or '_'}: {size_str(s)}" for x, s in node.sig)
+        ref = self.leaf("box", label, g, [self.label(x) for x in legs], title=f"{label} [{sizes}]")
         return {x: (ref, i) for i, x in enumerate(legs)}
 
     def _product(self, node: Product, g: int) -> dict[str, End]:
@@ -225,27 +215,35 @@ class Model:
             self.leaf("scalar", "1", g, [])
             return {}
         seen: dict[str, End] = {}
-        wired: list[str] = []
         for factor in node.args:
             for leg, end in self.piece(factor, g).items():
                 if leg in seen:
-                    self.wires.append(Wire(seen.pop(leg), end, leg_label(leg)))
-                    wired.append(leg)
+                    other = seen.pop(leg)
+                    to_sum = any(
+                        r[0] == "group" and self.groups[r[1]].kind == "sum" for r in (end[0], other[0])
+                    )
+                    self.wires.append(Wire(other, end, self.label(leg) if to_sum else Namer.base(leg)))
                 else:
                     seen[leg] = end
         return {leg: seen[leg] for leg in node.legs}
 
     def _sum(self, node: Sum, g: int) -> dict[str, End]:
+        parts = flatten_sum(node)
+        if len(parts) == 1:  # a scaled network: the number stands beside it
+            c, term = parts[0]
+            if c != 1:
+                self.leaf("scalar", coeff_text(c, True, True), g, [])
+            return self.piece(term, g)
         s = self.group("sum", "", g)
-        for i, (c, term) in enumerate(flatten_sum(node)):
+        for i, (c, term) in enumerate(parts):
             self.groups[s].coeffs.append(coeff_text(c, i == 0, term is ONE))
             t = self.group("term", "", s)
             if term is not ONE:
                 for leg, end in self.piece(term, t).items():
-                    self.stubs.append(Stub(end, leg_label(leg), "term", t))
+                    self.stubs.append(Stub(end, self.label(leg), "term", t))
         ends: dict[str, End] = {}
         for leg in node.legs:
-            self.groups[s].ports.append(leg_label(leg))
+            self.groups[s].ports.append(self.label(leg))
             ends[leg] = (("group", s), len(self.groups[s].ports) - 1)
         return ends
 
@@ -256,57 +254,8 @@ class Model:
             return pieces[0]
         ends: dict[str, End] = {}
         for leg in node.legs:  # the operands' equal legs meet in a copy dot inside the bubble
-            ref = self.leaf("dot", "", b, [leg_label(leg)] * (len(pieces) + 1), title="copy")
+            ref = self.leaf("dot", "", b, [self.label(leg)] * (len(pieces) + 1), title="copy")
             for i, p in enumerate(pieces):
-                self.wires.append(Wire(p[leg], (ref, i), leg_label(leg)))
+                self.wires.append(Wire(p[leg], (ref, i), self.label(leg)))
             ends[leg] = (ref, len(pieces))
         return ends
-
-
-def _fact_arg(arg: object) -> str:
-    if isinstance(arg, tuple):
-        return "(" + ", ".join(map(str, arg)) + ")" if len(arg) > 1 else str(arg[0])
-    return str(arg)
-
-
-def flatten_sum(node: Sum) -> list[tuple[sp.Expr, Node]]:
-    """The terms of a sum with nested sums spliced in (coefficients multiplied)."""
-    out: list[tuple[sp.Expr, Node]] = []
-    for c, t in zip(node.coeffs, node.terms, strict=True):
-        if isinstance(t, Sum):
-            out.extend((c * c2, t2) for c2, t2 in flatten_sum(t))
-        else:
-            out.append((c, t))
-    return out
-
-
-def coeff_text(c: sp.Expr, first: bool, alone: bool) -> str:
-    """The text before a term: ``""``, ``"−"``, ``"+ 2"``, ``"− 1/|b|"``; ``alone`` for a bare number."""
-    neg = bool(c.could_extract_minus_sign())
-    mag = -c if neg else c
-    body = "" if mag == 1 and not alone else size_expr_str(mag)[0]
-    sign = ("−" if neg else "") if first else ("− " if neg else "+ ")
-    return (sign + body).strip() if first else (sign + body).rstrip()
-
-
-def fuse_lines(m: Model) -> None:
-    """Replace identity deltas by plain lines: join the two things a delta connects."""
-    for leaf in m.leaves:
-        if leaf.kind != "line":
-            continue
-        ref: Ref = ("leaf", leaf.id)
-        w = [x for x in m.wires if x.a[0] == ref or x.b[0] == ref]
-        if any(x.a[0] == ref and x.b[0] == ref for x in w):
-            continue
-        others = [x.b if x.a[0] == ref else x.a for x in w]
-        stubs = [s for s in m.stubs if s.end[0] == ref]
-        if len(w) == 2:
-            label = w[0].label or w[1].label
-            m.wires = [x for x in m.wires if x not in w] + [Wire(others[0], others[1], label)]
-        elif len(w) == 1 and len(stubs) == 1:
-            stubs[0].end = others[0]
-            m.wires = [x for x in m.wires if x is not w[0]]
-        else:
-            continue
-        leaf.kind = "gone"
-        m.groups[leaf.group].children.remove(ref)

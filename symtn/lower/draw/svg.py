@@ -4,15 +4,15 @@ Elements carry classes a reader (or a test) can count: ``shape`` on every leaf s
 ``tensor``, ``dot``, ``constant``, ``scalar``; ``isometry``, ``symmetric``, ``antisymmetric``,
 ``const``, ``hole`` as marks), ``outline`` with ``bubble``/``frozen``/``sum`` on groups,
 ``wire`` on contractions, ``stub free``/``stub term``/``stub consumed`` on open legs, and
-``label`` with the label kind on every text; legs carry ``data-leg``.
+``label`` plus ``free-label``, ``term-label``, ``consumed-label``, ``wire-label``,
+``bubble-label`` or ``coeff-label`` on every text; legs carry ``data-leg``.
 """
 
 from __future__ import annotations
 
 import math
 
-from symtn.lower.draw.geom import Path, Shape
-from symtn.lower.draw.scene import Scene
+from symtn.lower.draw.geom import Path, Scene, Shape
 from symtn.lower.draw.text import FONT, xml_escape
 
 MARGIN = 12.0
@@ -37,10 +37,10 @@ STYLE = """
 .mark.antisymmetric { stroke-dasharray: 3 2; }
 .name { font-size: 14px; fill: #111111; }
 .label { font-size: 11px; fill: #333333; }
-.label.free { fill: #000000; font-weight: bold; }
-.label.consumed, .label.bubble { fill: #c2185b; }
-.label.bubble { font-size: 12px; }
-.label.coeff { font-size: 14px; fill: #111111; }
+.free-label { fill: #000000; font-weight: bold; }
+.consumed-label, .bubble-label { fill: #c2185b; }
+.bubble-label { font-size: 12px; }
+.coeff-label { font-size: 14px; fill: #111111; }
 """
 
 
@@ -64,7 +64,9 @@ def _shape(s: Shape) -> list[str]:
     out: list[str] = []
     cx, cy = s.center
     if s.kind == "dot":
-        out.append(f'<circle class="{cls}" cx="{_f(cx)}" cy="{_f(cy)}" r="{_f((x1 - x0) / 2)}">{title}</circle>')
+        out.append(
+            f'<circle class="{cls}" cx="{_f(cx)}" cy="{_f(cy)}" r="{_f((x1 - x0) / 2)}">{title}</circle>'
+        )
         return out
     if s.kind == "point":
         return out
@@ -134,7 +136,7 @@ def to_svg(scene: Scene, title: str = "") -> str:
     for s in scene.shapes:
         lines.extend(_shape(s))
     lines.append('</g>\n<g class="labels">')
-    lines.extend(_text(lb.x, lb.y, lb.text, f"label {lb.kind}", lb.leg) for lb in scene.labels)
+    lines.extend(_text(lb.x, lb.y, lb.text, f"label {lb.kind}-label", lb.leg) for lb in scene.labels)
     lines.append("</g>\n</svg>\n")
     scene.translate(x0 - MARGIN, y0 - MARGIN)
     return "\n".join(lines)
