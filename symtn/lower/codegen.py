@@ -200,7 +200,7 @@ def generate(
         "Standalone: needs only the array library. Sizes are fixed at generation time;\n"
         'inputs are arrays with axes in each tensor\'s declared leg order."""\n\n'
     )
-    text = header + be.imports + be.helper_source() + "\n\n" + "\n\n".join(funcs)
+    text = header + be.imports + be.module_source() + "\n\n" + "\n\n".join(funcs)
     return text, fnames, steps
 
 

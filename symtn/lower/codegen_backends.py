@@ -110,11 +110,12 @@ class Backend:
 
     name = "numpy"
     xp = "numpy"
-    imports = "import functools\nimport math\n\nimport numpy\n\nDTYPE = numpy.float64\n"
+    imports = "import functools\nimport math\n\nimport numpy\nimport opt_einsum\n\nDTYPE = numpy.float64\n"
     helpers = _NUMPY_HELPERS
 
     def __init__(self) -> None:
         self.used: set[str] = set()
+        self.contractions: dict[tuple[str, tuple[tuple[int, ...], ...], str], str] = {}
 
     def printer(self) -> Any:
         return _NumPyPrinter({"fully_qualified_modules": True})
@@ -147,11 +148,36 @@ class Backend:
             raise NoRuleError(f"the {self.name} backend cannot print the elementwise rule {expr}")
         return text
 
-    def einsum(self, eq: str, ops: list[str], path: list[tuple[int, ...]]) -> str:
+    def einsum(
+        self,
+        eq: str,
+        ops: list[str],
+        path: list[tuple[int, ...]],
+        shapes: list[tuple[int, ...]] | None = None,
+    ) -> str:
+        """A contraction along ``path``; with ``shapes`` (numpy) an opt_einsum expression
+        compiled once at import time, so a call does no parsing or path search."""
         if len(ops) == 1:
             return f'{self.xp}.einsum("{eq}", {ops[0]})'
         p = ", ".join(_tup(list(x)) for x in path)
-        return f'{self.xp}.einsum("{eq}", {", ".join(ops)}, optimize=["einsum_path", {p}])'
+        if shapes is None:
+            return f'{self.xp}.einsum("{eq}", {", ".join(ops)}, optimize=["einsum_path", {p}])'
+        key = (eq, tuple(shapes), p)
+        name = self.contractions.get(key)
+        if name is None:
+            name = f"_contract_{len(self.contractions) + 1}"
+            self.contractions[key] = name
+        return f"{name}({', '.join(ops)})"
+
+    def module_source(self) -> str:
+        """Module-level definitions: helpers and precompiled contractions."""
+        out = self.helper_source()
+        if self.contractions:
+            out += "\n"
+        for (eq, shapes, p), name in self.contractions.items():
+            dims = ", ".join(_tup(s) if s else "()" for s in shapes)
+            out += f'{name} = opt_einsum.contract_expression("{eq}", {dims}, optimize=[{p}])\n'
+        return out
 
     def transpose(self, v: str, perm: list[int]) -> str:
         return f"{v}.transpose({_tup(perm)})"
@@ -214,7 +240,13 @@ class JaxBackend(Backend):
     def printer(self) -> Any:
         return _JaxPrinter({"fully_qualified_modules": True})
 
-    def einsum(self, eq: str, ops: list[str], path: list[tuple[int, ...]]) -> str:
+    def einsum(
+        self,
+        eq: str,
+        ops: list[str],
+        path: list[tuple[int, ...]],
+        shapes: list[tuple[int, ...]] | None = None,
+    ) -> str:
         if len(ops) == 1:
             return f'jax.numpy.einsum("{eq}", {ops[0]})'
         p = ", ".join(_tup(list(x)) for x in path)
@@ -241,7 +273,13 @@ class TorchBackend(Backend):
     def asarray(self, v: str) -> str:
         return f"torch.as_tensor({v}, dtype=DTYPE)"
 
-    def einsum(self, eq: str, ops: list[str], path: list[tuple[int, ...]]) -> str:
+    def einsum(
+        self,
+        eq: str,
+        ops: list[str],
+        path: list[tuple[int, ...]],
+        shapes: list[tuple[int, ...]] | None = None,
+    ) -> str:
         return f'torch.einsum("{eq}", {", ".join(ops)})'
 
     def transpose(self, v: str, perm: list[int]) -> str:

@@ -233,7 +233,7 @@ class Emitter:
             path, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimize)
             flops, big = int(info.opt_cost), int(info.largest_intermediate)
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
-            core = self.assign(b.einsum(eq, ops, path), note)
+            core = self.assign(b.einsum(eq, ops, path, shapes), note)
             self.steps.append(Step(core, eq, flops, big, tuple(path)))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
