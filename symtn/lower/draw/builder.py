@@ -129,7 +129,8 @@ class _Builder(Placer):
                 pts = [self._clip(a, ctrl), ctrl, self._clip(b, ctrl)]
             else:
                 pts = [self._clip(a, cb), self._clip(b, ca)]
-            self.scene.paths.append(Path("wire", pts, w.label, self.key(a), self.key(b), bend=-bend))
+            thick = self.wide(w.a) or self.wide(w.b)
+            self.scene.paths.append(Path("wire", pts, w.label, self.key(a), self.key(b), -bend, thick=thick))
 
     def _port(self, group: Ref, toward: Pt, shift: float) -> Pt:
         """A point on a group's border facing ``toward``, moved ``shift`` along that side (so

@@ -57,7 +57,7 @@ class Path:
 
     ``pts`` has 2 points for a straight line and 3 (start, control, end) for a quadratic curve.
     ``kind`` is ``wire``, ``free``, ``term`` or ``consumed``; ``angle``/``length`` describe a
-    stub, ``bend`` a curved wire (degrees, for TikZ).
+    stub, ``bend`` a curved wire; ``thick`` marks a merged (reshaped) leg.
     """
 
     kind: str
@@ -68,6 +68,7 @@ class Path:
     bend: float = 0.0
     angle: float = 0.0
     length: float = 0.0
+    thick: bool = False
 
 
 @dataclass

@@ -53,6 +53,7 @@ class Leaf:
     iso: tuple[int, ...] = ()
     marks: tuple[str, ...] = ()
     title: str = ""
+    wide: tuple[int, ...] = ()
 
 
 @dataclass
@@ -201,13 +202,14 @@ class Model:
         elif isinstance(node, Iverson):
             _, a, op, b = node.args
             symbol = {"<=": "≤", ">=": "≥", "!=": "≠"}.get(op, op)
-            label = f"[{self.label(a) or 'a'} {symbol} {self.label(b) or 'b'}]"
+            label = f"[{Namer.base(a) or 'a'} {symbol} {Namer.base(b) or 'b'}]"
         elif isinstance(node, Reshape):
             label = "reshape"
         else:
             label = "0"
         sizes = ", ".join(f"{self.label(x) or '_'}: {size_str(s)}" for x, s in node.sig)
-        ref = self.leaf("box", label, g, [self.label(x) for x in legs], title=f"{label} [{sizes}]")
+        wide = (len(legs) - 1,) if isinstance(node, Reshape) else ()  # the merged leg is drawn thick
+        ref = self.leaf("box", label, g, [self.label(x) for x in legs], title=f"{label} [{sizes}]", wide=wide)
         return {x: (ref, i) for i, x in enumerate(legs)}
 
     def _product(self, node: Product, g: int) -> dict[str, End]:

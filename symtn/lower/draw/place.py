@@ -10,6 +10,8 @@ import math
 
 import networkx as nx
 
+from symtn.lower.draw.geom import segment_hits
+
 GAP = 46.0
 DOWN, UP, LEFT, RIGHT = math.pi / 2, -math.pi / 2, math.pi, 0.0
 
@@ -157,8 +159,8 @@ def _general(
         raw = nx.kamada_kawai_layout(graph, pos=start, weight="length")
         pts = [(float(raw[i][0]), float(raw[i][1])) for i in range(len(sizes))]
         scale = max(lengths[i, j] / (math.dist(pts[i], pts[j]) or 1e-6) for i, j in gap)
-        pos = separate([(x * scale, y * scale) for x, y in pts], sizes, margin=24.0)
-        score = _crossings(pos, list(gap))
+        pos = separate(snap([(x * scale, y * scale) for x, y in pts]), sizes, margin=24.0)
+        score = _crossings(pos, list(gap)) + 2 * _through(pos, sizes, list(gap))
         if score < best_score:
             best, best_score = pos, score
         if best_score == 0:
@@ -179,6 +181,35 @@ def _crossings(pos: list[tuple[float, float]], pairs: list[tuple[int, int]]) -> 
             if side(p, q, r) * side(p, q, s) < 0 and side(r, s, p) * side(r, s, q) < 0:
                 n += 1
     return n
+
+
+def _through(
+    pos: list[tuple[float, float]], sizes: list[tuple[float, float]], pairs: list[tuple[int, int]]
+) -> int:
+    """How many (wire, box) pairs have the wire running through a box it does not end at."""
+    n = 0
+    for a, b in pairs:
+        for k, ((x, y), (w, h)) in enumerate(zip(pos, sizes, strict=True)):
+            if k not in (a, b) and segment_hits(pos[a], pos[b], (x - w / 2, y - h / 2, x + w / 2, y + h / 2)):
+                n += 1
+    return n
+
+
+def snap(pos: list[tuple[float, float]], tolerance: float = 12.0) -> list[tuple[float, float]]:
+    """Align nearly equal coordinates (rows and columns of a ladder or grid become straight)."""
+    out = [list(p) for p in pos]
+    for axis in (0, 1):
+        order = sorted(range(len(pos)), key=lambda i: (pos[i][axis], i))
+        run = [order[0]] if order else []
+        for i in order[1:] + [-1]:
+            if i >= 0 and pos[i][axis] - pos[run[-1]][axis] <= tolerance:
+                run.append(i)
+                continue
+            mean = sum(pos[k][axis] for k in run) / len(run)
+            for k in run:
+                out[k][axis] = mean
+            run = [i]
+    return [(x, y) for x, y in out]
 
 
 def separate(

@@ -25,7 +25,7 @@ from symtn.lower.draw.geom import (
     union,
 )
 from symtn.lower.draw.layout import STUB, Layout
-from symtn.lower.draw.model import Model, Ref
+from symtn.lower.draw.model import End, Model, Ref
 from symtn.lower.draw.text import text_width
 
 LEG_FONT = 11.0
@@ -52,6 +52,10 @@ class Placer:
     def _center(self, ref: Ref) -> Pt:
         r = self._rect(ref)
         return ((r[0] + r[2]) / 2, (r[1] + r[3]) / 2)
+
+    def wide(self, end: End) -> bool:
+        """Whether a leg end is a merged leg (drawn thicker, as a bigger dimension)."""
+        return end[0][0] == "leaf" and end[1] in self.m.leaves[end[0][1]].wide
 
     def _clip(self, ref: Ref, toward: Pt) -> Pt:
         return boundary(self.shape.get(ref), self._rect(ref), toward)
@@ -153,6 +157,7 @@ class Placer:
                 None,
                 angle=angle,
                 length=math.dist(start, end),
+                thick=self.wide(st.end),
             )
         )
         if lb.text:

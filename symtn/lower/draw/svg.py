@@ -25,6 +25,7 @@ STYLE = """
 .outline.sum { fill: #e8f1fb; stroke: #1e63b5; stroke-dasharray: 3 3; }
 .wire, .stub { fill: none; stroke: #222222; stroke-width: 1.6; }
 .stub.consumed { stroke: #c2185b; }
+.thick { stroke-width: 3.4; }
 .shape { stroke: #1a2b3c; stroke-width: 1.6; }
 .shape.tensor { fill: #cfe3f7; }
 .shape.isometry { fill: #ffe0b2; }
@@ -105,7 +106,7 @@ def _path(p: Path) -> str:
     if p.kind == "consumed":  # a short bar where the leg meets the bubble
         nx, ny = -math.sin(p.angle) * 5, math.cos(p.angle) * 5
         d += f" M{_f(x1 + nx)},{_f(y1 + ny)} L{_f(x1 - nx)},{_f(y1 - ny)}"
-    cls = "wire" if p.kind == "wire" else f"stub {p.kind}"
+    cls = ("wire" if p.kind == "wire" else f"stub {p.kind}") + (" thick" if p.thick else "")
     ends = f' data-from="{p.a}"' + (f' data-to="{p.b}"' if p.b else "")
     return f'<path class="{cls}" d="{d}" data-leg="{xml_escape(p.leg)}"{ends}/>'
 

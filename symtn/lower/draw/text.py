@@ -12,7 +12,7 @@ import unicodedata
 
 import sympy as sp
 
-from symtn.ir.nodes import Node, Sum, arg_symbols
+from symtn.ir.nodes import Node, Sum
 from symtn.ir.printer import ATOM, scalar_str, size_expr_str
 
 FONT = "DejaVu Sans Mono, Menlo, Consolas, monospace"
@@ -114,9 +114,9 @@ class Namer:
 
 def fn_label(fn: sp.Expr, k: int) -> str:
     """A bubble's label: ``tanh`` for ``tanh(x0)``, else the rule in ``x`` (``x^2``, ``x0 / x1``)."""
-    if k == 1 and fn.args == arg_symbols(1):
+    if k == 1:  # a named function of the argument alone: just its name
         whole = scalar_str(fn, lambda s: ("x", ATOM))[0]
-        if whole.endswith("(x)") and whole[:-3].isidentifier():
+        if re.fullmatch(r"[A-Za-z_]\w*\(x\)", whole):
             return whole[:-3]
     names = ["x"] if k == 1 else [f"x{i}" for i in range(k)]
 

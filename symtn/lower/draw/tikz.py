@@ -79,7 +79,7 @@ def _outline(o: Outline) -> str:
 
 
 def _path(p: Path, shapes: dict[str, Shape]) -> str:
-    style = "consumed" if p.kind == "consumed" else "wire"
+    style = ("consumed" if p.kind == "consumed" else "wire") + (", very thick" if p.thick else "")
     label = tex_escape(p.leg)
     if p.b is None:
         start = (
