@@ -43,6 +43,8 @@ from symtn.lower.numpy_backend import GREEDY_ABOVE, alpha_key
 from symtn.lower.plan import ReshapeConflict, einsum_equation, plan_network
 from symtn.lower.stable import logsumexp_parts, softmax_parts
 
+MEMORY_WEIGHT = 4
+"""FLOPs one entry written and read back is worth when choosing whether to distribute."""
 _REDUCTIONS = {"max": "max", "min": "min", "sum": "sum", "mean": "mean"}
 
 
@@ -199,9 +201,10 @@ class Emitter:
         sizes = {leg: s for f in factors for leg, s in f.sig}
         out_entries = math.prod(self.size_of(sizes[leg]) for leg in out_legs)
         big = large_sum(factors, out_entries, self.size_of)
-        if big is not None:
+        terms = split_terms(factors, big) if big is not None else []
+        if big is not None and self._split_pays(factors, big, terms, out_legs):
             parts = []
-            for c, fs in split_terms(factors, big):
+            for c, fs in terms:
                 k = self._coeff(c)
                 part = self.network(fs, out_legs)
                 parts.append((k, part))
@@ -241,6 +244,37 @@ class Emitter:
         if plan.scale != 1 or expr == "1.0":
             expr = f"{plan.scale} * {expr}" if expr != "1.0" else b.asarray(f"{float(plan.scale)!r}")
         return expr if expr.isidentifier() else self.assign(expr)
+
+    def _flops(self, factors: Sequence[Node], out_legs: Sequence[str]) -> int:
+        """The FLOP count of contracting ``factors`` as one network (sums as dense operands)."""
+        try:
+            plan = plan_network(list(factors), out_legs, self.size_of)
+        except ReshapeConflict:
+            return 0
+        if len(plan.operands) < 2:
+            return 0
+        shapes = [op.shape for op in plan.operands]
+        optimize = "greedy" if len(shapes) > GREEDY_ABOVE else "auto"
+        _, info = opt_einsum.contract_path(einsum_equation(plan), *shapes, shapes=True, optimize=optimize)
+        return int(info.opt_cost)
+
+    def _split_pays(
+        self,
+        factors: Sequence[Node],
+        big: int,
+        terms: list[tuple[sp.Expr, list[Node]]],
+        out_legs: Sequence[str],
+    ) -> bool:
+        """Distribute over the sum only when the term networks cost fewer FLOPs than building
+        the sum (one pass per term) and contracting it once."""
+        total = factors[big]
+        assert isinstance(total, Sum)
+        entries = math.prod(self.size_of(sz) for _, sz in total.sig)
+        build = sum(self._flops(t.args, t.legs) for t in total.terms if isinstance(t, Product))
+        # a pass over memory costs more than a BLAS flop: weigh the sum's entries by MEMORY_WEIGHT
+        whole = self._flops(factors, out_legs) + build + MEMORY_WEIGHT * entries * len(terms)
+        split = sum(self._flops(fs, out_legs) for _, fs in terms)
+        return split <= whole
 
     def _corners(
         self, core: str | None, carried: tuple[int, ...], labels: tuple[int, ...], sizes: dict[int, int]
