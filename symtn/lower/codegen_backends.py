@@ -250,6 +250,8 @@ class JaxBackend(Backend):
         if len(ops) == 1:
             return f'jax.numpy.einsum("{eq}", {ops[0]})'
         p = ", ".join(_tup(list(x)) for x in path)
+        if any(len(step) > 2 for step in path):  # jax contracts two operands per step
+            return f'jax.numpy.einsum("{eq}", {", ".join(ops)})'
         return f'jax.numpy.einsum("{eq}", {", ".join(ops)}, optimize=[{p}])'
 
     def logsumexp(self, v: str, axes: tuple[int, ...]) -> str:
