@@ -17,6 +17,8 @@ from symtn.lower.draw.text import text_width
 
 PAD = {"bubble": 14.0, "frozen": 14.0, "sum": 10.0, "term": 30.0, "root": 0.0}
 LABEL_H = 18.0
+MAX_SUM_ROW = 900.0
+"""A sum box wider than this (pixels) stacks its terms."""
 STUB = 24.0
 """Length of an open leg beyond everything it crosses."""
 
@@ -132,18 +134,23 @@ class Layout:
         return (w, h)
 
     def _row(self, gid: int, sizes: list[tuple[float, float]]) -> list[tuple[float, float]]:
-        """Terms of a sum side by side, each after its coefficient text."""
+        """Terms of a sum side by side, each after its coefficient text; a sum wider than
+        ``MAX_SUM_ROW`` becomes a column (a residual stream read top to bottom)."""
         coeffs = self.m.groups[gid].coeffs
-        x, pos, texts = 0.0, [], []
-        for (w, _), c in zip(sizes, coeffs, strict=True):
-            if c:
-                cw = text_width(c, 14)
-                texts.append((x + cw / 2, 0.0))
-                x += cw + 4
-            else:
-                texts.append((x, 0.0))
-            pos.append((x + w / 2, 0.0))
-            x += w + 4
+        widths = [text_width(c, 14) + 4 if c else 0.0 for c in coeffs]
+        column = len(sizes) > 1 and sum(w for w, _ in sizes) + sum(widths) > MAX_SUM_ROW
+        indent = max(widths) if column else 0.0
+        x = y = 0.0
+        pos, texts = [], []
+        for (w, h), cw in zip(sizes, widths, strict=True):
+            if column:
+                texts.append((indent - cw / 2 - 2, y + h / 2))
+                pos.append((indent + w / 2, y + h / 2))
+                y += h + 6
+                continue
+            texts.append((x + cw / 2, 0.0))
+            pos.append((x + cw + w / 2, 0.0))
+            x += cw + w + 4
         self.coeff_rel[gid] = texts
         return pos
 
