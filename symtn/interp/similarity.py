@@ -37,18 +37,20 @@ def _terms(node: Node) -> list[tuple[sp.Expr, Node]]:
     return [(sp.Integer(1), node)]
 
 
-def rename_tensors(node: Node, suffix: str, avoid: set[str]) -> tuple[Node, dict[str, str]]:
-    """Rename every tensor variable of ``node`` to ``name + suffix`` (primed on a clash with ``avoid``)."""
+def rename_tensors(
+    node: Node, suffix: str, avoid: set[str], keep: frozenset[str] = frozenset()
+) -> tuple[Node, dict[str, str]]:
+    """Rename the tensor variables of ``node`` (but ``keep``) to ``name + suffix``, primed on a clash."""
     names: dict[str, str] = {}
     for n in preorder(node):
-        if isinstance(n, Tensor) and n.name not in names:
+        if isinstance(n, Tensor) and n.name not in names and n.name not in keep:
             new = n.name + suffix
             while new in avoid or new in names.values():
                 new += "'"
             names[n.name] = new
 
     def swap(n: Node) -> Node:
-        if isinstance(n, Tensor):
+        if isinstance(n, Tensor) and n.name in names:
             return Tensor(names[n.name], n.slots, n.args[2], n.facts)
         return n
 
