@@ -74,7 +74,7 @@ def _linear(parts: list[tuple[float, str]]) -> str:
     out = ""
     for k, v in sorted(parts, key=lambda p: (p[0] < 0, p[1])):
         sign, mag = ("-" if k < 0 else "+"), abs(k)
-        term = v if mag == 1 else f"{mag!r} * {v}"
+        term = repr(mag) if v == "1.0" else v if mag == 1 else f"{mag!r} * {v}"
         out = (f"-{term}" if sign == "-" else term) if not out else f"{out} {sign} {term}"
     return out
 
@@ -102,6 +102,7 @@ class Emitter:
         self.lines: list[str] = []
         self.defines: list[str] = []
         self.diag: dict[str, tuple[str, str]] = {}
+        self.ones: set[str] = set()
         self.steps: list[Step] = []
         self.memo: dict[Node, str] = {}
         self.alpha: dict[str, str] = {}
@@ -287,7 +288,9 @@ class Emitter:
         if len(set(labels)) == len(labels):  # no diagonal: a broadcast view
             full = tuple(sizes[x] for x in labels)
             if core is None:
-                return self.assign(b.broadcast(b.asarray("1.0"), full))
+                var = self.assign(b.broadcast(b.asarray("1.0"), full))
+                self.ones.add(var)
+                return var
             ones = tuple(sizes[x] if x in carried else 1 for x in labels)
             return self.assign(b.broadcast(b.reshape(core, ones), full), "broadcast over legs on deltas only")
         sym = opt_einsum.get_symbol
@@ -336,6 +339,8 @@ class Emitter:
             parts.append((k, part))
         if not parts:
             return self.assign(self.backend.zeros(self.shape(node)))
+        if any(v not in self.ones for _, v in parts):  # a constant term broadcasts as a number
+            parts = [(k, "1.0" if v in self.ones else v) for k, v in parts]
         diag = [p for p in parts if p[1] in self.diag]
         if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
             k, var = diag[0]
@@ -383,7 +388,15 @@ class Emitter:
                 scan(a)
 
         scan(rule)
-        return self.backend.print_expr(rule.xreplace(found) if found else rule)
+        rule = rule.xreplace(found) if found else rule
+        # a function of a variable inside a larger rule (tanh(z) in 1 - tanh(z)**2) gets its own
+        # variable, so the forward value emitted later (or earlier) is the same line
+        calls = {
+            e: sp.Symbol(self.assign(self.backend.print_expr(e)), real=True)
+            for e in sp.preorder_traversal(rule)
+            if isinstance(e, sp.Function) and e is not rule and all(a.is_Symbol for a in e.args)
+        }
+        return self.backend.print_expr(rule.xreplace(calls) if calls else rule)
 
     def _bubble(self, node: Bubble) -> str:
         b = self.backend
