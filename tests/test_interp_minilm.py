@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+from typing import Any
 
 import numpy as np
 import pytest
@@ -66,24 +67,26 @@ def weights() -> dict[str, np.ndarray]:
     return minilm.load_weights()
 
 
-def test_hidden_states_match_numpy_bert(weights: dict[str, np.ndarray]) -> None:
+@pytest.fixture(scope="module")
+def forwards(weights: dict[str, np.ndarray]) -> list[Any]:
     from symtn.interp import minilm
 
     prog = minilm.program()
-    for ids in minilm.tokenize(SENTENCES[:2]):
-        got = minilm.forward(ids, weights, prog)
-        want = _bert(ids, weights)
+    return [minilm.forward(ids, weights, prog) for ids in minilm.tokenize(SENTENCES)]
+
+
+def test_hidden_states_match_numpy_bert(weights: dict[str, np.ndarray], forwards: list[Any]) -> None:
+    for got in forwards[:2]:
+        want = _bert(got.ids, weights)
         assert len(got.hidden) == 7
         for g, r in zip(got.hidden, want, strict=True):
             np.testing.assert_allclose(g, r, atol=1e-4, rtol=0)
         for a in got.patterns:
-            assert a.shape == (12, len(ids), len(ids))
+            n = len(got.ids)
+            assert a.shape == (12, n, n)
             np.testing.assert_allclose(a.sum(axis=2), 1.0, atol=1e-12)
 
 
-def test_sentence_embeddings_rank_paraphrase_first(weights: dict[str, np.ndarray]) -> None:
-    from symtn.interp import minilm
-
-    prog = minilm.program()
-    e = [minilm.forward(ids, weights, prog).embedding for ids in minilm.tokenize(SENTENCES)]
+def test_sentence_embeddings_rank_paraphrase_first(forwards: list[Any]) -> None:
+    e = [f.embedding for f in forwards]
     assert e[0] @ e[1] > 0.7 > e[0] @ e[2]
