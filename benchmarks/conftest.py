@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-RESULTS: list[tuple[str, str, str, str]] = []
+RESULTS: list[tuple[str, ...]] = []
 """(case, reference median, symtn median, ratio symtn / reference) rows of the table."""
 
 
@@ -33,7 +33,9 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     w = terminalreporter
     w.write_line("")
     w.write_line(f"numpy {np.__version__}; BLAS: {blas_kernel()}")
-    w.write_line("| case | hand-written numpy | symtn generated | symtn / numpy |")
-    w.write_line("|---|---|---|---|")
+    w.write_line(
+        "| case | hand-written numpy | symtn generated | symtn / numpy | jax / numpy | torch / numpy |"
+    )
+    w.write_line("|---|---|---|---|---|---|")
     for row in RESULTS:
         w.write_line("| " + " | ".join(row) + " |")

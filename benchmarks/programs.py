@@ -112,3 +112,51 @@ def mlp_loss_grads(
     gb2 = dlogits.sum(axis=0)
     dz = (dlogits @ W2) * (1.0 - h * h)
     return loss, dz.T @ X, dz.sum(axis=0), gW2, gb2
+
+
+# ----------------------------------------------------------------- autodiff baselines (optional)
+
+
+def jax_cases() -> dict[str, object] | None:
+    """jit-compiled jax Hessians / value_and_grad for each case, or None without jax."""
+    try:
+        import jax
+        import jax.numpy as jnp
+    except ImportError:
+        return None
+    jax.config.update("jax_enable_x64", True)
+
+    def mlp_loss(params, X, Y):  # type: ignore[no-untyped-def]
+        W1, b1, W2, b2 = params
+        h = jnp.tanh(X @ W1.T + b1)
+        return -jnp.sum(Y * jax.nn.log_softmax(h @ W2.T + b2, axis=1)) / X.shape[0]
+
+    return {
+        "quad": jax.jit(jax.hessian(lambda x, A: x @ A @ x)),
+        "tanh": jax.jit(jax.hessian(lambda x, A: jnp.sum(jnp.tanh(A @ x)))),
+        "logreg": jax.jit(jax.hessian(lambda w, X, y: jnp.sum(jnp.logaddexp(0.0, X @ w) - y * (X @ w)))),
+        "lse": jax.jit(jax.hessian(jax.scipy.special.logsumexp)),
+        "mlp": jax.jit(jax.value_and_grad(mlp_loss)),
+    }
+
+
+def torch_cases() -> dict[str, object] | None:
+    """torch.func Hessians / autograd for each case, or None without torch."""
+    try:
+        import torch
+        from torch.func import grad_and_value, hessian
+    except ImportError:
+        return None
+
+    def mlp_loss(params, X, Y):  # type: ignore[no-untyped-def]
+        W1, b1, W2, b2 = params
+        h = torch.tanh(X @ W1.T + b1)
+        return -torch.sum(Y * torch.log_softmax(h @ W2.T + b2, dim=1)) / X.shape[0]
+
+    return {
+        "quad": hessian(lambda x, A: x @ A @ x),
+        "tanh": hessian(lambda x, A: torch.sum(torch.tanh(A @ x))),
+        "logreg": hessian(lambda w, X, y: torch.sum(torch.nn.functional.softplus(X @ w) - y * (X @ w))),
+        "lse": hessian(lambda z: torch.logsumexp(z, 0)),
+        "mlp": grad_and_value(mlp_loss),
+    }

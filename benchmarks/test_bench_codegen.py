@@ -26,31 +26,77 @@ def _ms(t: float) -> str:
     return f"{t * 1e3:.3f} ms"
 
 
-def interleaved(gen: Callable[[], Any], ref: Callable[[], Any], rounds: int = ROUNDS) -> tuple[float, float]:
-    """Median seconds of ``gen`` and ``ref``, calls alternating (after one warm-up each)."""
-    gen(), ref()
-    tg, tr = [], []
+def interleaved(fns: list[Callable[[], Any]], rounds: int = ROUNDS) -> list[float]:
+    """Median seconds of each function, calls alternating round by round (after a warm-up)."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
     for _ in range(rounds):
-        t0 = time.perf_counter()
-        gen()
-        t1 = time.perf_counter()
-        ref()
-        t2 = time.perf_counter()
-        tg.append(t1 - t0)
-        tr.append(t2 - t1)
-    return float(np.median(tg)), float(np.median(tr))
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]
 
 
-def _case(benchmark: Any, case: str, gen: Callable[[], Any], ref: Callable[[], Any]) -> None:
+JAX = P.jax_cases()
+TORCH = P.torch_cases()
+
+
+def _baselines(key: str, args: tuple[np.ndarray, ...]) -> list[tuple[str, Callable[[], Any]]]:
+    """jax and torch versions of a case (where installed), blocking until their results exist."""
+    out: list[tuple[str, Callable[[], Any]]] = []
+    if JAX is not None:
+        import jax
+        import jax.numpy as jnp
+
+        jfn, jargs = JAX[key], _jax_args(key, args, jnp)
+        out.append(("jax", lambda: jax.block_until_ready(jfn(*jargs))))  # type: ignore[operator]
+    if TORCH is not None:
+        import torch
+
+        tfn, targs = TORCH[key], _jax_args(key, args, torch.from_numpy)
+        out.append(("torch", lambda: tfn(*targs)))  # type: ignore[operator]
+    return out
+
+
+def _jax_args(key: str, args: tuple[np.ndarray, ...], conv: Any) -> tuple[Any, ...]:
+    if key == "mlp":  # (X, Y, W1, b1, W2, b2) -> ((W1, b1, W2, b2), X, Y)
+        X, Y, W1, b1, W2, b2 = (conv(a) if not hasattr(conv, "asarray") else conv.asarray(a) for a in args)
+        return ((W1, b1, W2, b2), X, Y)
+    return tuple(conv(a) if not hasattr(conv, "asarray") else conv.asarray(a) for a in args)
+
+
+def _case(
+    benchmark: Any,
+    case: str,
+    gen: Callable[[], Any],
+    ref: Callable[[], Any],
+    key: str = "",
+    args: tuple[np.ndarray, ...] = (),
+) -> None:
     got, want = gen(), ref()
     if isinstance(want, tuple):
         for g, w in zip(got, want, strict=True):
             np.testing.assert_allclose(np.asarray(g), w, rtol=1e-8, atol=1e-10)
     else:
         np.testing.assert_allclose(np.asarray(got), want, rtol=1e-8, atol=1e-10)
-    tg, tr = interleaved(gen, ref)
-    benchmark.extra_info.update(symtn_s=tg, numpy_s=tr, ratio=tg / tr)
-    RESULTS.append((case, _ms(tr), _ms(tg), f"{tg / tr:.2f}x"))
+    others = _baselines(key, args) if key else []
+    for name, fn in others:  # the baselines compute the same numbers
+        first = fn()
+        value = first[0] if key == "mlp" and name == "jax" else first[1] if key == "mlp" else first
+        expect = want[0] if key == "mlp" else want
+        np.testing.assert_allclose(np.asarray(value), expect, rtol=1e-7, atol=1e-9, err_msg=name)
+    tg, tr = interleaved([gen, ref])  # symtn against numpy first, with no other library's threads
+    ratios = {}
+    for name, fn in others:  # then each baseline against numpy (its thread pool can slow numpy)
+        tb, tr2 = interleaved([fn, ref])
+        ratios[name] = tb / tr2
+    benchmark.extra_info.update(
+        symtn_s=tg, numpy_s=tr, ratio=tg / tr, **{f"{k}_ratio": v for k, v in ratios.items()}
+    )
+    cols = [f"{ratios[k]:.2f}x" if k in ratios else "n/a" for k in ("jax", "torch")]
+    RESULTS.append((case, _ms(tr), _ms(tg), f"{tg / tr:.2f}x", *cols))
     benchmark.group = case
     benchmark(gen)
 
@@ -60,15 +106,22 @@ RNG = np.random.default_rng(0)
 
 def test_hessian_quadratic_form(benchmark: Any) -> None:
     n = 2048
-    A = RNG.standard_normal((n, n))
+    A, x = RNG.standard_normal((n, n)), RNG.standard_normal(n)
     fn = symtn.compile(symtn.parse(P.QUAD), ["H"], sizes={"n": n})
-    _case(benchmark, "Hessian of x^T A x, n = 2048", lambda: fn(A), lambda: P.quad_hessian(A))
+    _case(benchmark, "Hessian of x^T A x, n = 2048", lambda: fn(A), lambda: P.quad_hessian(A), "quad", (x, A))
 
 
 def test_hessian_sum_tanh(benchmark: Any) -> None:
     A, x = RNG.standard_normal((256, 128)) / 8, RNG.standard_normal(128)
     fn = symtn.compile(symtn.parse(P.TANH), ["H"], sizes={"m": 256, "n": 128})
-    _case(benchmark, "Hessian of sum(tanh(A x)), A 256x128", lambda: fn(A, x), lambda: P.tanh_hessian(A, x))
+    _case(
+        benchmark,
+        "Hessian of sum(tanh(A x)), A 256x128",
+        lambda: fn(A, x),
+        lambda: P.tanh_hessian(A, x),
+        "tanh",
+        (x, A),
+    )
 
 
 def test_hessian_logistic_regression(benchmark: Any) -> None:
@@ -76,15 +129,19 @@ def test_hessian_logistic_regression(benchmark: Any) -> None:
     y = (RNG.random(2048) < 0.5).astype(float)
     fn = symtn.compile(symtn.parse(P.LOGREG), ["H"], sizes={"b": 2048, "n": 256})
     _case(
-        benchmark, "logistic-regression Hessian, X 2048x256", lambda: fn(X, w), lambda: P.logreg_hessian(X, w)
+        benchmark,
+        "logistic-regression Hessian, X 2048x256",
+        lambda: fn(X, w),
+        lambda: P.logreg_hessian(X, w),
+        "logreg",
+        (w, X, y),
     )
-    del y
 
 
 def test_hessian_logsumexp(benchmark: Any) -> None:
     z = RNG.standard_normal(512)
     fn = symtn.compile(symtn.parse(P.LSE), ["H"], sizes={"V": 512})
-    _case(benchmark, "logsumexp Hessian, n = 512", lambda: fn(z), lambda: P.lse_hessian(z))
+    _case(benchmark, "logsumexp Hessian, n = 512", lambda: fn(z), lambda: P.lse_hessian(z), "lse", (z,))
 
 
 def test_mlp_loss_and_gradients(benchmark: Any) -> None:
@@ -98,6 +155,8 @@ def test_mlp_loss_and_gradients(benchmark: Any) -> None:
         "two-layer MLP loss + all gradients, batch 256, 64-128-10",
         lambda: ns.all(X, Y, W1, b1, W2, b2),
         lambda: P.mlp_loss_grads(X, Y, W1, b1, W2, b2),
+        "mlp",
+        (X, Y, W1, b1, W2, b2),
     )
 
 
