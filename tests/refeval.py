@@ -190,7 +190,7 @@ class RefEval:
         operands.append([letters[leg] for leg in node.legs])
         if not node.args:
             return np.array(1.0)
-        return np.einsum(*operands)
+        return np.einsum(*operands, optimize="greedy")
 
 
 def evaluate(node: Node, values: Mapping[str, np.ndarray], sizes: Mapping[str, int]) -> np.ndarray:

@@ -4,8 +4,8 @@ An expression is encoded as a labelled graph (:mod:`symtn.rewrite.encoding`). Th
 increasing cost and strength are available: :func:`shape_key` (a structural hash ignoring all leg
 names, computed bottom-up in linear time), :func:`canonical_key` (Weisfeiler-Lehman colour
 refinement of the graph) and the exact test :func:`signed_match` / :func:`is_isomorphic`
-(networkx VF2 with node and edge label matchers, pruned by the refined colours; see
-:mod:`symtn.rewrite.matching` for very large graphs). The hashes are
+(a colour-guided matcher verified edge by edge, with networkx VF2 and its node and edge label
+matchers as the fallback; see :mod:`symtn.rewrite.matching`). The hashes are
 bucket keys only: WL alone is unsound (tr(A^6) and (tr A^3)^2 collide).
 
 Antisymmetric tensors in linear position may be matched with their slots permuted; the match then
@@ -216,10 +216,9 @@ def is_isomorphic(a: Node, b: Node) -> bool:
     """True if ``a`` and ``b`` are the same expression up to renaming of bound legs.
 
     Free legs must agree by name and size. Factor order, term order and bound-leg names do not
-    matter; declared symmetries are used. The check is exact (networkx VF2, or for graphs of
-    more than ``matching.VF2_MAX_VERTICES`` vertices a colour-guided matcher with a step
-    budget), never a hash comparison, and sound: True implies equal values. It does not
-    simplify first (see ``simplify``).
+    matter; declared symmetries are used. The check is an exact graph match (colour-guided
+    search, networkx VF2 as its fallback), never a hash comparison, and sound: True implies
+    equal values. It does not simplify first (see ``simplify``).
     """
     return signed_match(a, b) == 1
 

@@ -1,15 +1,18 @@
-"""Exact labelled-graph isomorphism: networkx VF2 for ordinary graphs, a colour-guided
-backtracking matcher for very large ones.
+"""Exact labelled-graph isomorphism: a colour-guided backtracking matcher, with networkx VF2
+as the fallback.
 
 Both enumerate isomorphisms ``ga -> gb`` that preserve the refined vertex colours (attribute
 ``"c"``, set by ``canonical.canonical_key``; colours are isomorphism invariants that already
-include the vertex labels) and the edge labels. networkx's VF2 costs at least quadratic time in
-the number of vertices, which is fine for a few thousand vertices but not for the graph of a
-very deep expression; the colour-guided matcher below extends a mapping along a breadth-first
-order of ``ga`` (each vertex's candidates are the same-coloured neighbours of its parent's
-image), which is linear when the colours are nearly discrete. It runs on an explicit stack (no
-recursion) and gives up after a step budget, which keeps it sound: it never reports a mapping
-it has not verified, it only may miss one.
+include the vertex labels) and the edge labels. The colour-guided matcher extends a mapping
+along a breadth-first order of ``ga`` (each vertex's candidates are the same-coloured
+neighbours of its parent's image), which is linear when the colours are nearly discrete, the
+usual case for expression graphs; it verifies every edge, runs on an explicit stack (no
+recursion, so deep expressions are fine) and stops after a step budget. Only if the budget runs
+out does networkx's VF2 (``GraphMatcher`` with node and edge matchers) finish the search, for
+graphs of up to ``VF2_MAX_VERTICES`` vertices: VF2 is exact too, but its per-step cost grows with
+the graph (about 15 ms to match a 40-vertex network, against well under 1 ms here) and it is at
+least quadratic overall. Every reported mapping is a verified isomorphism, so the search is
+sound; beyond the budget on a very large graph it may only miss one.
 """
 
 from __future__ import annotations
@@ -24,22 +27,32 @@ from symtn.rewrite.encoding import LABEL
 
 COLOUR = "c"
 VF2_MAX_VERTICES = 2500
-"""Graphs up to this size are matched by networkx VF2, larger ones by ``colour_isomorphisms``."""
+"""Graphs up to this size fall back to networkx VF2 when the colour-guided search gives up."""
 
 
 def isomorphisms(ga: nx.Graph, gb: nx.Graph) -> Iterator[dict[int, int]]:
-    """Colour- and label-preserving isomorphisms ``ga -> gb`` (vertex maps), lazily."""
+    """Colour- and label-preserving isomorphisms ``ga -> gb`` (vertex maps), lazily.
+
+    A mapping may be reported twice when the VF2 fallback runs; callers look for one with a
+    property (a sign), so repeats are harmless.
+    """
     if ga.number_of_nodes() != gb.number_of_nodes() or ga.number_of_edges() != gb.number_of_edges():
-        return iter(())
-    if ga.number_of_nodes() <= VF2_MAX_VERTICES:
+        return
+    search = ColourSearch(ga, gb)
+    yield from search
+    if search.gave_up and ga.number_of_nodes() <= VF2_MAX_VERTICES:
         matcher = GraphMatcher(
             ga,
             gb,
             node_match=categorical_node_match(COLOUR, None),
             edge_match=categorical_edge_match(LABEL, None),
         )
-        return matcher.isomorphisms_iter()  # type: ignore[no-any-return]
-    return colour_isomorphisms(ga, gb)
+        yield from matcher.isomorphisms_iter()
+
+
+def colour_isomorphisms(ga: nx.Graph, gb: nx.Graph, budget: int | None = None) -> Iterator[dict[int, int]]:
+    """The colour-guided search alone (see ``ColourSearch``)."""
+    return iter(ColourSearch(ga, gb, budget))
 
 
 def _bfs_order(g: nx.Graph, colour: dict[int, str]) -> tuple[list[int], dict[int, int | None]]:
@@ -62,72 +75,81 @@ def _bfs_order(g: nx.Graph, colour: dict[int, str]) -> tuple[list[int], dict[int
     return order, parent
 
 
-def colour_isomorphisms(ga: nx.Graph, gb: nx.Graph, budget: int | None = None) -> Iterator[dict[int, int]]:
+class ColourSearch:
     """Isomorphisms ``ga -> gb`` found by colour-guided backtracking (explicit stack).
 
     Args:
         ga, gb: graphs whose vertices carry colours (``"c"``) and edges labels (``"l"``).
-        budget: maximum number of extension steps (default ``50 * |V| + 10_000``); the search
-            stops quietly when it is spent.
+        budget: maximum number of extension steps (default ``50 * |V| + 10_000``).
 
-    Yields:
-        Verified vertex mappings.
+    Iterating yields verified vertex mappings; afterwards ``gave_up`` tells whether the search
+    stopped because the budget ran out (rather than because it was complete).
     """
-    col_a: dict[int, str] = dict(ga.nodes(data=COLOUR))
-    col_b: dict[int, str] = dict(gb.nodes(data=COLOUR))
-    if Counter(col_a.values()) != Counter(col_b.values()):
-        return
-    by_colour: dict[str, list[int]] = {}
-    for w in sorted(gb):
-        by_colour.setdefault(col_b[w], []).append(w)
-    order, parent = _bfs_order(ga, col_a)
-    adj_a, adj_b = ga.adj, gb.adj
-    fwd: dict[int, int] = {}
-    back: dict[int, int] = {}
-    steps, limit = 0, budget if budget is not None else 50 * len(order) + 10_000
 
-    def candidates(u: int) -> list[int]:
-        p = parent[u]
-        if p is None:
-            return [w for w in by_colour.get(col_a[u], ()) if w not in back]
-        label = adj_a[p][u][LABEL]
-        image = fwd[p]
-        return [
-            w for w, d in adj_b[image].items() if col_b[w] == col_a[u] and w not in back and d[LABEL] == label
-        ]
+    def __init__(self, ga: nx.Graph, gb: nx.Graph, budget: int | None = None) -> None:
+        self.ga, self.gb = ga, gb
+        self.budget = budget if budget is not None else 50 * ga.number_of_nodes() + 10_000
+        self.gave_up = False
 
-    def feasible(u: int, w: int) -> bool:
-        count = 0
-        for x, d in adj_a[u].items():
-            y = fwd.get(x)
-            if y is None:
-                continue
-            e = adj_b[w].get(y)
-            if e is None or e[LABEL] != d[LABEL]:
-                return False
-            count += 1
-        return count == sum(1 for y in adj_b[w] if y in back)
-
-    if not order:
-        yield {}
-        return
-    stack: list[Iterator[int]] = [iter(candidates(order[0]))]
-    while stack:
-        steps += 1
-        if steps > limit:
+    def __iter__(self) -> Iterator[dict[int, int]]:
+        ga, gb = self.ga, self.gb
+        col_a: dict[int, str] = dict(ga.nodes(data=COLOUR))
+        col_b: dict[int, str] = dict(gb.nodes(data=COLOUR))
+        if Counter(col_a.values()) != Counter(col_b.values()):
             return
-        u = order[len(stack) - 1]
-        old = fwd.pop(u, None)
-        if old is not None:
-            del back[old]
-        for w in stack[-1]:
-            if feasible(u, w):
-                fwd[u], back[w] = w, u
-                break
-        else:
-            stack.pop()
-            continue
-        if len(stack) == len(order):
-            yield dict(fwd)
-        else:
-            stack.append(iter(candidates(order[len(stack)])))
+        by_colour: dict[str, list[int]] = {}
+        for w in sorted(gb):
+            by_colour.setdefault(col_b[w], []).append(w)
+        order, parent = _bfs_order(ga, col_a)
+        adj_a, adj_b = ga.adj, gb.adj
+        fwd: dict[int, int] = {}
+        back: dict[int, int] = {}
+
+        def candidates(u: int) -> list[int]:
+            p = parent[u]
+            if p is None:
+                return [w for w in by_colour.get(col_a[u], ()) if w not in back]
+            label = adj_a[p][u][LABEL]
+            return [
+                w
+                for w, d in adj_b[fwd[p]].items()
+                if col_b[w] == col_a[u] and w not in back and d[LABEL] == label
+            ]
+
+        def feasible(u: int, w: int) -> bool:
+            count = 0
+            for x, d in adj_a[u].items():
+                y = fwd.get(x)
+                if y is None:
+                    continue
+                e = adj_b[w].get(y)
+                if e is None or e[LABEL] != d[LABEL]:
+                    return False
+                count += 1
+            return count == sum(1 for y in adj_b[w] if y in back)
+
+        if not order:
+            yield {}
+            return
+        stack: list[Iterator[int]] = [iter(candidates(order[0]))]
+        steps = 0
+        while stack:
+            steps += 1
+            if steps > self.budget:
+                self.gave_up = True
+                return
+            u = order[len(stack) - 1]
+            old = fwd.pop(u, None)
+            if old is not None:
+                del back[old]
+            for w in stack[-1]:
+                if feasible(u, w):
+                    fwd[u], back[w] = w, u
+                    break
+            else:
+                stack.pop()
+                continue
+            if len(stack) == len(order):
+                yield dict(fwd)
+            else:
+                stack.append(iter(candidates(order[len(stack)])))

@@ -154,24 +154,25 @@ def collect_terms(s: Sum) -> Node | None:
     same: dict[Node, int] = {}
     by_shape: dict[str, list[int]] = {}
     by_key: dict[tuple[str, str], list[int]] = {}
-    indexed: set[int] = set()
+    keyed: set[str] = set()  # shapes shared by two terms: their reps are also indexed by WL key
 
     def index(gi: int) -> None:
-        if gi not in indexed:
-            indexed.add(gi)
-            by_key.setdefault((shape_key(reps[gi]), canonical_key(reps[gi])), []).append(gi)
+        by_key.setdefault((shape_key(reps[gi]), canonical_key(reps[gi])), []).append(gi)
 
     changed = False
     for t, c in zip(s.terms, s.coeffs, strict=True):
         if isinstance(t, Zero) or is_zero(c):
             changed = True
             continue
+        shape = shape_key(t)
         hit, sign = same.get(t), 1
-        members = by_shape.setdefault(shape_key(t), [])
+        members = by_shape.setdefault(shape, [])
         if hit is None and members:
-            for gi in members:
-                index(gi)
-            for gi in by_key.get((shape_key(t), canonical_key(t)), ()):
+            if shape not in keyed:
+                keyed.add(shape)
+                for gi in members:
+                    index(gi)
+            for gi in by_key.get((shape, canonical_key(t)), ()):
                 found = signed_match(reps[gi], t)
                 if found is not None:
                     hit, sign = gi, found
@@ -181,6 +182,8 @@ def collect_terms(s: Sum) -> Node | None:
             members.append(len(reps))
             reps.append(t)
             totals.append(c)
+            if shape in keyed:
+                index(len(reps) - 1)
         else:
             totals[hit] = totals[hit] + sign * c
             changed = True
