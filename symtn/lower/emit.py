@@ -197,8 +197,9 @@ class Emitter:
         table.update({">=": b.tri(n, 0), "!=": f"1 - {b.eye(n)}"})
         return table[op]
 
-    def network(self, factors: Sequence[Node], out_legs: Sequence[str]) -> str:
-        """Contract factors to ``out_legs`` (distributing over a large sum factor first)."""
+    def network(self, factors: Sequence[Node], out_legs: Sequence[str], scale: float = 1.0) -> str:
+        """Contract factors to ``out_legs`` times ``scale`` (distributing over a large sum factor
+        first; a scale is applied to the smallest operand, not to the result)."""
         sizes = {leg: s for f in factors for leg, s in f.sig}
         out_entries = math.prod(self.size_of(sizes[leg]) for leg in out_legs)
         big = large_sum(factors, out_entries, self.size_of)
@@ -208,7 +209,7 @@ class Emitter:
             for c, fs in terms:
                 k = self._coeff(c)
                 part = self.network(fs, out_legs)
-                parts.append((k, part))
+                parts.append((k * scale, part))
             shape = tuple(self.size_of(sizes[leg]) for leg in out_legs)
             expr = _linear(parts) if parts else self.backend.zeros(shape)
             return self.assign(expr, "distributed over a large sum")
@@ -227,6 +228,11 @@ class Emitter:
             var = self.value(work[op.index])
             ops.append(var if op.shape == self.shape(work[op.index]) else b.reshape(var, op.shape))
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
+        rest = scale * plan.scale
+        if rest != 1 and len(ops) >= 2:
+            small = min(range(len(ops)), key=lambda i: math.prod(plan.operands[i].shape))
+            ops[small] = self.assign(f"{rest!r} * {ops[small]}")
+            rest = 1
         core: str | None = None
         if trivial:
             core = ops[0]
@@ -242,8 +248,8 @@ class Emitter:
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
-        if plan.scale != 1 or expr == "1.0":
-            expr = f"{plan.scale} * {expr}" if expr != "1.0" else b.asarray(f"{float(plan.scale)!r}")
+        if rest != 1 or expr == "1.0":
+            expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{float(rest)!r}")
         return expr if expr.isidentifier() else self.assign(expr)
 
     def _flops(self, factors: Sequence[Node], out_legs: Sequence[str]) -> int:
@@ -339,6 +345,17 @@ class Emitter:
             parts.append((k, part))
         if not parts:
             return self.assign(self.backend.zeros(self.shape(node)))
+        live = [t for c, t in zip(node.coeffs, node.terms, strict=True) if c != 0 and not isinstance(t, Zero)]
+        if (
+            len(parts) == 1
+            and parts[0][0] != 1
+            and isinstance(live[0], Product)
+            and not softmax_parts(live[0])
+        ):
+            # c * (network): the coefficient scales the network's smallest operand
+            term = live[0]
+            var = self.network(term.args, term.legs, scale=parts[0][0])
+            return self._realign(var, term.legs, node.legs)
         if any(v not in self.ones for _, v in parts):  # a constant term broadcasts as a number
             parts = [(k, "1.0" if v in self.ones else v) for k, v in parts]
         diag = [p for p in parts if p[1] in self.diag]
