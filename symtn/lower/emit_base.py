@@ -1,0 +1,266 @@
+"""The shared part of code emission: variables, pruning and the lowering of tensor networks.
+
+:class:`EmitterBase` holds the emitted lines and lowers a network through
+:func:`~symtn.lower.plan.plan_network` (copy tensors become repeated einsum labels, never arrays)
+with a contraction path precomputed by opt_einsum, recording every contraction as a
+:class:`Step`; :class:`symtn.lower.emit.Emitter` adds the other node kinds.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import opt_einsum
+import sympy as sp
+
+from symtn.ir.nodes import (
+    Frozen,
+    Node,
+    Product,
+    Sum,
+)
+from symtn.lower.codegen_backends import Backend
+from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.numpy_backend import GREEDY_ABOVE
+from symtn.lower.plan import ReshapeConflict, einsum_equation, plan_network
+
+MEMORY_WEIGHT = 4
+"""FLOPs one entry written and read back is worth when choosing whether to distribute."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One planned contraction: its einsum, FLOP count and largest intermediate (entries)."""
+
+    var: str
+    equation: str
+    flops: int
+    largest: int
+    path: tuple[tuple[int, ...], ...]
+
+
+_VAR = re.compile(r"\bt_\d+\b")
+
+
+def _perm(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
+    """The transpose taking axes named ``have`` to ``want`` (None when already aligned)."""
+    if tuple(have) == tuple(want):
+        return None
+    return [list(have).index(leg) for leg in want]
+
+
+def _linear(parts: list[tuple[float, str]]) -> str:
+    """``c1 * v1 + c2 * v2 ...`` with unit coefficients and signs printed plainly."""
+    out = ""
+    for k, v in sorted(parts, key=lambda p: (p[0] < 0, p[1])):
+        sign, mag = ("-" if k < 0 else "+"), abs(k)
+        term = repr(mag) if v == "1.0" else v if mag == 1 else f"{mag!r} * {v}"
+        out = (f"-{term}" if sign == "-" else term) if not out else f"{out} {sign} {term}"
+    return out
+
+
+class EmitterBase:
+    """Shared state and the network lowering of :class:`symtn.lower.emit.Emitter`.
+
+    Args:
+        backend: the flavour of the generated code.
+        size_of: evaluates a size expression to an int.
+        inputs: tensor name -> the (sanitised) parameter holding its array.
+    """
+
+    def __init__(self, backend: Backend, size_of: Callable[[sp.Expr], int], inputs: dict[str, str]) -> None:
+        self.backend = backend
+        self.size_of = size_of
+        self.inputs = inputs
+        self.lines: list[str] = []
+        self.defines: list[str] = []
+        self.diag: dict[str, tuple[str, str]] = {}
+        self.ones: set[str] = set()
+        self.steps: list[Step] = []
+        self.memo: dict[Node, str] = {}
+        self.alpha: dict[str, str] = {}
+        self.exprs: dict[str, str] = {}
+        self.count = 0
+
+    # ----------------------------------------------------------------- plumbing
+    def assign(self, expr: str, comment: str = "") -> str:
+        """Emit ``t_k = expr`` and return ``t_k`` (an expression emitted before reuses its variable)."""
+        hit = self.exprs.get(expr)
+        if hit is not None:
+            return hit
+        self.count += 1
+        var = f"t_{self.count}"
+        self.emit(f"{var} = {expr}", var, comment)
+        self.exprs[expr] = var
+        return var
+
+    def emit(self, line: str, var: str, comment: str = "") -> None:
+        """Append a line (with an optional comment) that defines or updates ``var``."""
+        self.lines.append(f"# {comment}\n{line}" if comment else line)
+        self.defines.append(var)
+
+    def prune(self, results: Sequence[str]) -> list[str]:
+        """The emitted lines without those whose variable no result depends on."""
+        needed = {v for r in results for v in _VAR.findall(r)}
+        kept: list[str] = []
+        for line, var in zip(reversed(self.lines), reversed(self.defines), strict=True):
+            if var in needed:
+                kept.append(line)
+                needed |= set(_VAR.findall(line.split("\n")[-1].split("=", 1)[-1]))
+                needed |= set(_VAR.findall(line.split("\n")[-1].split("=", 1)[0]))
+        return kept[::-1]
+
+    def shape(self, node: Node) -> tuple[int, ...]:
+        return tuple(self.size_of(s) for _, s in node.sig)
+
+    def aligned(self, var: str, have: Sequence[str], want: Sequence[str]) -> str:
+        perm = _perm(have, want)
+        return var if perm is None else self.backend.transpose(var, perm)
+
+    def value(self, node: Node) -> str:
+        """The variable holding ``node``'s value (defined by the subclass)."""
+        raise NotImplementedError
+
+    def _realign(self, var: str, have: Sequence[str], want: Sequence[str]) -> str:
+        return var if _perm(have, want) is None else self.assign(self.aligned(var, have, want))
+
+    def network(self, factors: Sequence[Node], out_legs: Sequence[str], scale: float = 1.0) -> str:
+        """Contract factors to ``out_legs`` times ``scale`` (distributing over a large sum factor
+        first; a scale is applied to the smallest operand, not to the result)."""
+        sizes = {leg: s for f in factors for leg, s in f.sig}
+        out_entries = math.prod(self.size_of(sizes[leg]) for leg in out_legs)
+        big = large_sum(factors, out_entries, self.size_of)
+        terms = split_terms(factors, big) if big is not None else []
+        if big is not None and self._split_pays(factors, big, terms, out_legs):
+            parts = []
+            for c, fs in terms:
+                k = self._coeff(c)
+                part = self.network(fs, out_legs)
+                parts.append((k * scale, part))
+            shape = tuple(self.size_of(sizes[leg]) for leg in out_legs)
+            expr = _linear(parts) if parts else self.backend.zeros(shape)
+            return self.assign(expr, "distributed over a large sum")
+        work = list(factors)
+        while True:
+            try:
+                plan = plan_network(work, out_legs, self.size_of)
+                break
+            except ReshapeConflict as conflict:
+                work[conflict.index] = Frozen(work[conflict.index])
+        b = self.backend
+        if plan.zero:
+            return self.assign(b.zeros(plan.out_shape))
+        ops = []
+        for op in plan.operands:
+            var = self.value(work[op.index])
+            ops.append(var if op.shape == self.shape(work[op.index]) else b.reshape(var, op.shape))
+        trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
+        rest = scale * plan.scale
+        if rest != 1 and len(ops) >= 2:
+            small = min(range(len(ops)), key=lambda i: math.prod(plan.operands[i].shape))
+            ops[small] = self.assign(f"{rest!r} * {ops[small]}")
+            rest = 1
+        core: str | None = None
+        if trivial:
+            core = ops[0]
+        elif ops:
+            eq = einsum_equation(plan)
+            shapes = [op.shape for op in plan.operands]
+            optimize = "greedy" if len(ops) > GREEDY_ABOVE else "auto"
+            path, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimize)
+            flops, big = int(info.opt_cost), int(info.largest_intermediate)
+            note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
+            core = self.assign(b.einsum(eq, ops, path, shapes), note)
+            self.steps.append(Step(core, eq, flops, big, tuple(path)))
+        expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
+        if len(plan.out_labels) != len(plan.out_shape):
+            expr = b.reshape(expr, plan.out_shape)
+        if rest != 1 or expr == "1.0":
+            expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{float(rest)!r}")
+        return expr if expr.isidentifier() else self.assign(expr)
+
+    def _flops(self, factors: Sequence[Node], out_legs: Sequence[str]) -> int:
+        """The FLOP count of contracting ``factors`` as one network (sums as dense operands)."""
+        try:
+            plan = plan_network(list(factors), out_legs, self.size_of)
+        except ReshapeConflict:
+            return 0
+        if len(plan.operands) < 2:
+            return 0
+        shapes = [op.shape for op in plan.operands]
+        optimize = "greedy" if len(shapes) > GREEDY_ABOVE else "auto"
+        _, info = opt_einsum.contract_path(einsum_equation(plan), *shapes, shapes=True, optimize=optimize)
+        return int(info.opt_cost)
+
+    def _split_pays(
+        self,
+        factors: Sequence[Node],
+        big: int,
+        terms: list[tuple[sp.Expr, list[Node]]],
+        out_legs: Sequence[str],
+    ) -> bool:
+        """Distribute over the sum only when the term networks cost fewer FLOPs than building
+        the sum (one pass per term) and contracting it once."""
+        total = factors[big]
+        assert isinstance(total, Sum)
+        entries = math.prod(self.size_of(sz) for _, sz in total.sig)
+        build = sum(self._flops(t.args, t.legs) for t in total.terms if isinstance(t, Product))
+        # a pass over memory costs more than a BLAS flop: weigh the sum's entries by MEMORY_WEIGHT
+        whole = self._flops(factors, out_legs) + build + MEMORY_WEIGHT * entries * len(terms)
+        split = sum(self._flops(fs, out_legs) for _, fs in terms)
+        return split <= whole
+
+    def _corners(
+        self, core: str | None, carried: tuple[int, ...], labels: tuple[int, ...], sizes: dict[int, int]
+    ) -> str:
+        """Broadcast output labels no operand carries and embed diagonals of repeated labels,
+        with one einsum against ones vectors / identity matrices (the output's own legs only)."""
+        if tuple(labels) == tuple(carried):
+            return core if core is not None else "1.0"
+        b = self.backend
+        if len(set(labels)) == len(labels):  # no diagonal: a broadcast view
+            full = tuple(sizes[x] for x in labels)
+            if core is None:
+                var = self.assign(b.broadcast(b.asarray("1.0"), full))
+                self.ones.add(var)
+                return var
+            ones = tuple(sizes[x] if x in carried else 1 for x in labels)
+            return self.assign(b.broadcast(b.reshape(core, ones), full), "broadcast over legs on deltas only")
+        sym = opt_einsum.get_symbol
+        ops = [] if core is None else [core]
+        subs = [] if core is None else ["".join(sym(x) for x in carried)]
+        seen, out = set(carried), []
+        fresh = max(list(sizes) + [0]) + 1
+        for x in labels:
+            if x not in seen:
+                ops.append(self.backend.ones(sizes[x]))
+                subs.append(sym(x))
+                seen.add(x)
+                out.append(sym(x))
+            elif sym(x) in out:
+                ops.append(self.backend.eye(sizes[x]))
+                subs.append(sym(x) + sym(fresh))
+                out.append(sym(fresh))
+                fresh += 1
+            else:
+                out.append(sym(x))
+        eq = f"{','.join(subs)}->{''.join(out)}"
+        if b.name == "numpy" and core is not None and set(labels) <= set(carried):
+            # a zero array with the core written onto its diagonal view (no identity matrices)
+            view = "".join(sym(x) for x in labels) + "->" + "".join(sym(x) for x in carried)
+            self.count += 1
+            var = f"t_{self.count}"
+            shape = tuple(sizes[x] for x in labels)
+            self.emit(f"{var} = {b.zeros(shape)}", var, "output legs joined by a delta: fill the diagonal")
+            self.emit(f'numpy.einsum("{view}", {var})[...] = {core}', var)
+            self.diag[var] = (core, view)
+            return var
+        path = [tuple(range(len(ops)))]
+        return self.assign(b.einsum(eq, ops, path), "output legs joined by a delta")
+
+    def _coeff(self, c: sp.Expr) -> float:
+        subs = {s: self.size_of(s) for s in c.free_symbols}
+        return float(c.subs(subs))
