@@ -15,51 +15,7 @@ from sympy.printing.numpy import JaxPrinter, NumPyPrinter
 from sympy.printing.pytorch import TorchPrinter
 
 from symtn.errors import NoRuleError
-
-_NUMPY_HELPERS = {
-    "_logsumexp": '''
-def _logsumexp(x, axes, keepdims=False):
-    """log(sum(exp(x))) over ``axes``, with the maximum subtracted first (stable)."""
-    m = {xp}.max(x, axis=axes, keepdims=True)
-    m = {xp}.where({xp}.isfinite(m), m, 0.0)
-    s = {xp}.log({xp}.sum({xp}.exp(x - m), axis=axes, keepdims=True)) + m
-    return s if keepdims else {xp}.squeeze(s, axis=axes)
-''',
-    "_softmax": '''
-def _softmax(x, axes):
-    """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""
-    return {xp}.exp(x - _logsumexp(x, axes, keepdims=True))
-''',
-    "_argext": '''
-def _argext(x, axes, fn):
-    """One-hot of the arg-max/min over ``axes`` (ties share the weight)."""
-    hit = (x == fn(x, axis=axes, keepdims=True)).astype(x.dtype)
-    return hit / {xp}.sum(hit, axis=axes, keepdims=True)
-''',
-    "_logdet": '''
-def _logdet(m):
-    """log det of the last two axes (complex log for a negative determinant)."""
-    sign, logabs = {xp}.linalg.slogdet(m)
-    return {xp}.where(sign > 0, logabs, {xp}.log(sign + 0j).real + logabs)
-''',
-    "_erf": """
-_erf = numpy.vectorize(math.erf, otypes=[float])
-""",
-}
-
-_TORCH_HELPERS = {
-    "_softmax": '''
-def _softmax(x, axes):
-    """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""
-    return torch.exp(x - torch.logsumexp(x, dim=axes, keepdim=True))
-''',
-    "_argext": '''
-def _argext(x, axes, fn):
-    """One-hot of the arg-max/min over ``axes`` (ties share the weight)."""
-    hit = (x == fn(x, dim=axes, keepdim=True)).to(x.dtype)
-    return hit / torch.sum(hit, dim=axes, keepdim=True)
-''',
-}
+from symtn.lower.codegen_helpers import NUMPY_HELPERS, TORCH_HELPERS
 
 
 class _TorchPrinter(TorchPrinter):  # type: ignore[misc]
@@ -111,7 +67,7 @@ class Backend:
     name = "numpy"
     xp = "numpy"
     imports = "import functools\nimport math\n\nimport numpy\nimport opt_einsum\n\nDTYPE = numpy.float64\n"
-    helpers = _NUMPY_HELPERS
+    helpers = NUMPY_HELPERS
 
     def __init__(self) -> None:
         self.used: set[str] = set()
@@ -267,7 +223,7 @@ class TorchBackend(Backend):
     name = "torch"
     xp = "torch"
     imports = "import functools\nimport math\n\nimport torch\n\nDTYPE = torch.float64\n"
-    helpers = _TORCH_HELPERS
+    helpers = TORCH_HELPERS
 
     def printer(self) -> Any:
         return _TorchPrinter({"fully_qualified_modules": True})
