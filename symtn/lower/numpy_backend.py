@@ -313,23 +313,8 @@ def evaluate(
             unbound size, or an ``order`` that is not a permutation of the free legs.
         NoRuleError: a function bubble with no numeric kernel (e.g. an opaque user function).
     """
-    want = tuple(node.legs if order is None else order)
-    if sorted(want) != sorted(node.legs):
-        raise EvaluationError(
-            f"order [{', '.join(want)}] is not a permutation of the legs [{', '.join(node.legs)}]"
-        )
-    bound = bind_sizes(node, values, sizes)
-    evaluator = Evaluator(values, bound, dtype)
-    try:
-        out = evaluator.value(node)
-    except SymtnError:
-        raise
-    except (ValueError, IndexError, FloatingPointError) as exc:
-        raise EvaluationError(f"numeric evaluation failed: {exc}") from exc
-    out = _align(out, node.legs, want).astype(dtype, copy=False)
-    if not out.flags.writeable or any(np.may_share_memory(out, a) for a in evaluator.inputs):
-        out = out.copy()
-    return out
+    orders = {"": tuple(node.legs if order is None else order)}
+    return evaluate_many({"": node}, values, orders=orders, sizes=sizes, dtype=dtype)[""]
 
 
 def evaluate_many(
@@ -359,24 +344,25 @@ def evaluate_many(
         EvaluationError, NoRuleError: as :func:`evaluate`.
     """
     orders = orders or {}
+    given = {str(k): v for k, v in (sizes or {}).items()}
     bound: dict[sp.Symbol, int] = {}
     for n in nodes.values():
-        given = {**{str(k): v for k, v in bound.items()}, **{str(k): v for k, v in (sizes or {}).items()}}
-        bound.update(bind_sizes(n, values, given))
+        bound.update(bind_sizes(n, values, {**{str(k): v for k, v in bound.items()}, **given}))
     evaluator = Evaluator(values, bound, dtype)
     out: dict[str, np.ndarray] = {}
     for name, node in nodes.items():
+        of = f" of {name}" if name else ""
         want = tuple(orders.get(name, node.legs))
         if sorted(want) != sorted(node.legs):
             raise EvaluationError(
                 f"order [{', '.join(want)}] is not a permutation of the legs "
-                f"[{', '.join(node.legs)}] of {name}"
+                f"[{', '.join(node.legs)}]{of}"
             )
         try:
             arr = evaluator.value(node)
         except SymtnError:
             raise
         except (ValueError, IndexError, FloatingPointError) as exc:
-            raise EvaluationError(f"numeric evaluation of {name} failed: {exc}") from exc
+            raise EvaluationError(f"numeric evaluation{of} failed: {exc}") from exc
         out[name] = np.array(_align(arr, node.legs, want), dtype=dtype, copy=True)
     return out
