@@ -89,7 +89,7 @@ def scale(node: Node, c: Any) -> Node:
 def ones(sig: Sequence[tuple[str, Size]]) -> Node:
     """The all-ones tensor on the given legs (order-1 deltas)."""
     factors = [Delta(size, (leg,)) for leg, size in sig]
-    return factors[0] if len(factors) == 1 else Product(*factors)
+    return factors[0] if len(factors) == 1 else Product(*factors)  # no legs: the scalar 1
 
 
 def delta(*legs: str, size: int | str | sp.Expr) -> Node:

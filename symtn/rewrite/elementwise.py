@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sympy as sp
 
+from symtn.ir import algebra
 from symtn.ir.nodes import Delta, Elementwise, Node, Product, Sum, Zero, arg_symbols
 from symtn.rewrite.canonical import is_isomorphic, sort_key
 
@@ -16,8 +17,7 @@ _BAD = (sp.zoo, sp.nan, sp.oo, -sp.oo)
 
 def ones_like(node: Node) -> Node:
     """The all-ones tensor on ``node``'s legs (``1`` for a scalar)."""
-    factors = [Delta(size, (leg,)) for leg, size in node.sig]
-    return factors[0] if len(factors) == 1 else Product(*factors)
+    return algebra.ones(node.sig)
 
 
 def scaled(node: Node, c: sp.Expr) -> Node:
