@@ -1,0 +1,5 @@
+"""``python -m symtn``: the ``symtn`` command."""
+
+from symtn.cli import main
+
+raise SystemExit(main())
