@@ -1,23 +1,31 @@
-"""Canonical form: isomorphism of expressions up to renaming of bound legs.
+"""Canonical form: equality of expressions up to renaming of bound legs, as a key comparison.
 
-An expression is encoded as a labelled graph (:mod:`symtn.rewrite.encoding`). Three keys of
-increasing cost and strength are available: :func:`shape_key` (a structural hash ignoring all leg
-names, computed bottom-up in linear time), :func:`canonical_key` (Weisfeiler-Lehman colour
-refinement of the graph) and the exact test :func:`signed_match` / :func:`is_isomorphic`
-(a colour-guided matcher verified edge by edge, with networkx VF2 and its node and edge label
-matchers as the fallback; see :mod:`symtn.rewrite.matching`). The hashes are
-bucket keys only: WL alone is unsound (tr(A^6) and (tr A^3)^2 collide).
+An expression is encoded as a vertex-coloured graph (:mod:`symtn.rewrite.encoding`). Its
+canonical labelling is computed once per node and cached on it, by BLISS (Junttila and Kaski,
+"Engineering an efficient canonical labeling tool for large and sparse graphs", ALENEX 2007)
+through python-igraph: colour refinement to an equitable partition, then individualisation-
+refinement with automorphism pruning. The canonical key is a digest of the relabelled graph
+(colours and edges in canonical order), so two nodes have equal keys exactly when they are
+isomorphic: the same expression up to renaming of bound legs, free legs matched by name and
+size (a matrix is not equal to its transpose), factor and term order ignored, declared
+symmetries used. The key depends only on the graph, never on hash seeds or object addresses.
 
 Antisymmetric tensors in linear position may be matched with their slots permuted; the match then
-carries the permutation's sign, so ``signed_match(E, E[i <-> j]) == -1``.
+carries the permutation's sign. Each node stores the sign of its antisymmetric blocks' order in
+the canonical labelling, so ``signed_match(E, E[i <-> j]) == -1`` is two cached lookups.
+
+Symmetries come from the same machinery: BLISS returns generators of the automorphism group,
+from which :func:`orbits` (of free legs and of a network's factors) and :func:`symmetries` are
+read without enumerating the group. :func:`shape_key` is a cheaper structural hash (leg names
+ignored) used to bucket terms before a canonical form is needed.
 """
 
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from dataclasses import dataclass
 
-import networkx as nx
+import igraph
 
 from symtn.ir.nodes import (
     Bubble,
@@ -32,94 +40,117 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
-from symtn.rewrite.encoding import FLIP, LABEL, deep_recursion, graph, srepr, symmetry_blocks
-from symtn.rewrite.matching import isomorphisms
-
-MATCH_LIMIT = 64
-"""How many isomorphisms :func:`signed_match` and :func:`odd_automorphism` try at most."""
+from symtn.rewrite.encoding import FLIP, Encoded, deep_recursion, encode, graph, srepr, symmetry_blocks
 
 __all__ = [
+    "Orbits",
     "canonical_key",
     "deep_recursion",
     "graph",
     "is_isomorphic",
     "odd_automorphism",
+    "orbits",
     "shape_key",
     "signed_match",
     "sort_key",
+    "symmetries",
     "symmetry_blocks",
 ]
 
 
-WL_ROUNDS = 12
-"""At most this many colour-refinement rounds (fewer when the partition stabilises)."""
-
-_IDS: dict[tuple[Any, ...], int] = {}
-_SIGNATURES: list[tuple[Any, ...]] = []
-_NAMES: dict[int, str] = {}
+def _digest(*parts: str) -> str:
+    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
-def _cid(signature: tuple[Any, ...]) -> int:
-    """A process-wide integer for a refinement signature (fast to hash and compare)."""
-    i = _IDS.get(signature)
-    if i is None:
-        i = _IDS[signature] = len(_SIGNATURES)
-        _SIGNATURES.append(signature)
-    return i
+def _coloured(node: Node, named: bool) -> tuple[igraph.Graph, list[int], list[str]]:
+    """``node``'s graph for igraph with integer colours (cached on the node).
 
-
-def _name(i: int) -> str:
-    """A deterministic name for colour ``i``, derived from its signature's content only."""
-    name = _NAMES.get(i)
-    if name is None:
-        sig = _SIGNATURES[i]
-        if sig[0] == "init":
-            name = _digest("init", sig[1])
-        else:
-            name = _digest(_name(sig[0]), *sorted(f"{e}:{_name(c)}" for e, c in sig[1]))
-        _NAMES[i] = name
-    return name
-
-
-def _refine(g: nx.Graph) -> dict[int, str]:
-    """Weisfeiler-Lehman colour refinement with edge labels, until stable or ``WL_ROUNDS``.
-
-    Returns each vertex's colour as a deterministic string (equal colours in two graphs mean
-    equal unrolled neighbourhoods).
+    Colours number the distinct labels in sorted order, so equal label multisets give equal
+    colourings. Root ports carry their leg name when ``named``, an anonymous mark otherwise.
+    Returns the graph, the colour of each vertex and the palette (label of each colour).
     """
-    if len(_SIGNATURES) > 2_000_000:
-        _IDS.clear()
-        _SIGNATURES.clear()
-        _NAMES.clear()
-    adj = {v: [(d[LABEL], u) for u, d in g.adj[v].items()] for v in g}
-    col = {v: _cid(("init", d[LABEL])) for v, d in g.nodes(data=True)}
-    classes = len(set(col.values()))
-    for _ in range(WL_ROUNDS):
-        col = {v: _cid((col[v], tuple(sorted((e, col[u]) for e, u in nbrs)))) for v, nbrs in adj.items()}
-        count = len(set(col.values()))
-        if count == classes:
-            break
-        classes = count
-    return {v: _name(c) for v, c in col.items()}
+    slot = "canon.named" if named else "canon.anonymous"
+    hit = node._cache.get(slot)
+    if hit is None:
+        enc = encode(node)
+        labels = list(enc.labels)
+        for leg, p in enc.free.items():
+            labels[p] += "|free:" + (leg if named else "")
+        palette = sorted(set(labels))
+        index = {label: i for i, label in enumerate(palette)}
+        colours = [index[label] for label in labels]
+        g = igraph.Graph(n=len(labels), edges=enc.edges)
+        hit = node._cache[slot] = (g, colours, palette)
+    return hit  # type: ignore[no-any-return]
+
+
+def _perm_sign(perm: dict[int, int]) -> int:
+    """The sign of a permutation given as a dict (cycle decomposition)."""
+    sign, seen = 1, set()
+    for start in perm:
+        if start in seen:
+            continue
+        length, i = 0, start
+        while i not in seen:
+            seen.add(i)
+            i = perm[i]
+            length += 1
+        if length % 2 == 0:
+            sign = -sign
+    return sign
+
+
+def _sequence_sign(seq: list[int]) -> int:
+    return _perm_sign(dict(enumerate(seq)))
+
+
+def _canon(node: Node) -> tuple[str, int]:
+    """``(key, sign)`` of ``node`` (cached): the digest of the canonically relabelled graph, and
+    the sign of the antisymmetric blocks' order under the canonical labelling."""
+    hit = node._cache.get("canon")
+    if hit is None:
+        g, colours, palette = _coloured(node, True)
+        enc = encode(node)
+        # igraph returns the vertices in canonical order (checked by tests/test_canonical.py:
+        # equal forms for randomly relabelled graphs); ``pos`` is each vertex's position.
+        order = g.canonical_permutation(color=colours)
+        pos = [0] * len(order)
+        for k, v in enumerate(order):
+            pos[v] = k
+        edges = sorted((pos[u], pos[v]) if pos[u] < pos[v] else (pos[v], pos[u]) for u, v in enc.edges)
+        key = _digest(
+            "\x1e".join(palette),
+            ",".join(str(colours[v]) for v in order),
+            ",".join(f"{a}-{b}" for a, b in edges),
+        )
+        hit = node._cache["canon"] = (key, _labelling_sign(enc, pos))
+    return hit  # type: ignore[no-any-return]
+
+
+def _labelling_sign(enc: Encoded, pos: list[int]) -> int:
+    """Product over antisymmetric tensors of the sign of their blocks' order (block indices
+    listed by canonical position). For isomorphic ``a`` and ``b`` the isomorphism through the
+    canonical form permutes antisymmetric slots with sign ``sign(a) * sign(b)``."""
+    if not enc.anti:
+        return 1
+    by_tensor: dict[int, list[tuple[int, int]]] = {}
+    for bv, (t, bi) in enc.anti.items():
+        by_tensor.setdefault(t, []).append((pos[bv], bi))
+    sign = 1
+    for blocks in by_tensor.values():
+        sign *= _sequence_sign([bi for _, bi in sorted(blocks)])
+    return sign
 
 
 def canonical_key(node: Node) -> str:
-    """A Weisfeiler-Lehman hash of :func:`graph`: equal for isomorphic nodes (a bucket key only).
+    """The canonical key of ``node``: equal exactly for nodes equal up to renaming bound legs.
 
-    Also stores each vertex's refined colour in the graph (attribute ``"c"``); the colours are
-    isomorphism invariants, so the exact matcher may use them to prune.
+    Free legs count by name and size; factor order, term order and bound-leg names do not;
+    declared symmetric and (in linear position) antisymmetric slot groups may be permuted, so
+    ``E`` and ``-E[i <-> j]`` share a key (see :func:`signed_match` for the sign). Computed
+    once per node (BLISS canonical labelling via igraph) and cached; stable across processes.
     """
-    key = node._cache.get("wl")
-    if key is None:
-        g = graph(node)
-        col = _refine(g)
-        nx.set_node_attributes(g, col, "c")
-        key = node._cache["wl"] = _digest(*sorted(col.values()))
-    return key  # type: ignore[no-any-return]
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
+    return _canon(node)[0]
 
 
 def shape_key(node: Node) -> str:
@@ -169,70 +200,133 @@ def sort_key(node: Node) -> tuple[int, str, str, tuple[str, ...]]:
     return key  # type: ignore[no-any-return]
 
 
-def _perm_sign(perm: dict[int, int]) -> int:
-    sign, seen = 1, set()
-    for start in perm:
-        if start in seen:
-            continue
-        length, i = 0, start
-        while i not in seen:
-            seen.add(i)
-            i = perm[i]
-            length += 1
-        if length % 2 == 0:
-            sign = -sign
-    return sign
-
-
-def _mapping_sign(ga: nx.Graph, gb: nx.Graph, mapping: dict[int, int]) -> int:
-    perms: dict[int, dict[int, int]] = {}
-    for u, data in ga.nodes(data=True):
-        anti = data.get("anti")
-        if anti is not None:
-            perms.setdefault(anti[0], {})[anti[1]] = gb.nodes[mapping[u]]["anti"][1]
-    sign = 1
-    for perm in perms.values():
-        sign *= _perm_sign(perm)
-    return sign
-
-
 def signed_match(a: Node, b: Node) -> int | None:
     """``s`` with ``b == s * a`` up to renaming of bound legs (antisymmetric slots permuted with
-    sign ``s``), or None if no such isomorphism is found. Prefers ``+1``."""
+    sign ``s``), or None if the two are not isomorphic. Prefers ``+1`` (when both signs occur,
+    ``a`` has an odd automorphism and is zero). Exact: compares cached canonical keys."""
     if a is b:
         return 1
-    if a.sizes != b.sizes or shape_key(a) != shape_key(b) or canonical_key(a) != canonical_key(b):
+    if a.sizes != b.sizes or shape_key(a) != shape_key(b):
         return None
-    ga, gb = graph(a), graph(b)
-    found = None
-    for count, mapping in enumerate(isomorphisms(ga, gb)):
-        found = _mapping_sign(ga, gb, mapping)
-        if found == 1 or count + 1 >= MATCH_LIMIT:
-            break
-    return found
+    (ka, sa), (kb, sb) = _canon(a), _canon(b)
+    if ka != kb:
+        return None
+    if sa * sb == -1 and odd_automorphism(a):
+        return 1
+    return sa * sb
 
 
 def is_isomorphic(a: Node, b: Node) -> bool:
     """True if ``a`` and ``b`` are the same expression up to renaming of bound legs.
 
     Free legs must agree by name and size. Factor order, term order and bound-leg names do not
-    matter; declared symmetries are used. The check is an exact graph match (colour-guided
-    search, networkx VF2 as its fallback), never a hash comparison, and sound: True implies
-    equal values. It does not simplify first (see ``simplify``).
+    matter; declared symmetries are used. Exact and sound (True implies equal values): the
+    canonical keys are compared. It does not simplify first (see ``simplify``).
     """
     return signed_match(a, b) == 1
 
 
+def _generators(node: Node, named: bool) -> list[list[int]]:
+    """Generators of the automorphism group of ``node``'s graph (BLISS, cached)."""
+    slot = "canon.gens.named" if named else "canon.gens.anonymous"
+    gens = node._cache.get(slot)
+    if gens is None:
+        g, colours, _ = _coloured(node, named)
+        gens = node._cache[slot] = g.automorphism_group(color=colours)
+    return gens  # type: ignore[no-any-return]
+
+
+def _automorphism_sign(enc: Encoded, gen: list[int]) -> int:
+    """The sign an automorphism charges: product over antisymmetric tensors of the permutation
+    of block indices it induces (a group homomorphism, so generators decide it)."""
+    perms: dict[int, dict[int, int]] = {}
+    for bv, (t, bi) in enc.anti.items():
+        perms.setdefault(t, {})[bi] = enc.anti[gen[bv]][1]
+    sign = 1
+    for perm in perms.values():
+        sign *= _perm_sign(perm)
+    return sign
+
+
 def odd_automorphism(node: Node) -> bool:
-    """True if ``node`` has a bound-leg symmetry acting oddly on its antisymmetric slots
-    (so ``node == -node == 0``). Tries at most ``MATCH_LIMIT`` automorphisms."""
-    g = graph(node)
-    if not any("anti" in d for _, d in g.nodes(data=True)):
+    """True if ``node`` has a bound-leg symmetry acting oddly on its antisymmetric slots (so
+    ``node == -node == 0``). Exact: the sign is a homomorphism on the automorphism group, so
+    some element is odd iff some generator is."""
+    enc = encode(node)
+    if not enc.anti:
         return False
-    canonical_key(node)  # colours for the matcher
-    for count, mapping in enumerate(isomorphisms(g, g)):
-        if _mapping_sign(g, g, mapping) == -1:
-            return True
-        if count + 1 >= MATCH_LIMIT:
-            break
-    return False
+    return any(_automorphism_sign(enc, gen) == -1 for gen in _generators(node, True))
+
+
+def symmetries(node: Node) -> list[tuple[dict[str, str], int]]:
+    """Generators of the symmetry group of ``node`` acting on its free legs.
+
+    Each generator is ``(perm, sign)``: renaming every free leg ``l`` to ``perm[l]`` gives
+    ``sign * node`` (up to renaming of bound legs). Generators that fix every free leg are left
+    out unless odd (an odd one means ``node`` is zero). From BLISS's generators of the
+    automorphism group of the graph with free legs anonymous, never by enumerating the group.
+    """
+    enc = encode(node)
+    leg_of = {p: leg for leg, p in enc.free.items()}
+    out: list[tuple[dict[str, str], int]] = []
+    for gen in _generators(node, False):
+        perm = {leg: leg_of[gen[p]] for leg, p in enc.free.items()}
+        sign = _automorphism_sign(enc, gen) if enc.anti else 1
+        if sign == -1 or any(k != v for k, v in perm.items()):
+            out.append((perm, sign))
+    return out
+
+
+@dataclass(frozen=True)
+class Orbits:
+    """Orbits of a node's automorphism group (signs ignored).
+
+    Attributes:
+        legs: free legs that some symmetry maps onto each other, each orbit sorted; orbits
+            sorted by their first leg. Singletons included.
+        factors: for a Product, the factor indices (positions in ``args``) exchanged by some
+            symmetry, each orbit sorted; empty for other kinds.
+    """
+
+    legs: tuple[tuple[str, ...], ...]
+    factors: tuple[tuple[int, ...], ...]
+
+
+def orbits(node: Node, *, fix_free: bool = False) -> Orbits:
+    """The orbits of ``node``'s symmetries on its free legs and (for a network) its factors.
+
+    Args:
+        node: any expression.
+        fix_free: if True, free legs keep their names (only bound-leg renamings count, so every
+            leg orbit is a singleton and factor orbits are exchanges inside the network);
+            otherwise free legs are anonymous (e.g. the 8 legs of an 8-fold outer product of
+            one vector form one orbit).
+
+    Returns:
+        :class:`Orbits`, computed by union-find over BLISS's generators (cost independent of
+        the group's order).
+    """
+    enc = encode(node)
+    parent = list(range(len(enc.labels)))
+
+    def find(v: int) -> int:
+        while parent[v] != v:
+            parent[v] = parent[parent[v]]
+            v = parent[v]
+        return v
+
+    for gen in _generators(node, fix_free):
+        for v, w in enumerate(gen):
+            rv, rw = find(v), find(w)
+            if rv != rw:
+                parent[max(rv, rw)] = min(rv, rw)
+    legs: dict[int, list[str]] = {}
+    for leg, p in enc.free.items():
+        legs.setdefault(find(p), []).append(leg)
+    factors: dict[int, list[int]] = {}
+    for i, v in enumerate(enc.factors):
+        factors.setdefault(find(v), []).append(i)
+    return Orbits(
+        tuple(sorted(tuple(sorted(o)) for o in legs.values())),
+        tuple(sorted(tuple(o) for o in factors.values())),
+    )
