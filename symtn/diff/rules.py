@@ -22,6 +22,7 @@ differentiation; The Matrix Cookbook (Petersen & Pedersen, 2012), sections 2.1-2
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 
 import sympy as sp
 
@@ -44,6 +45,12 @@ from symtn.ir.nodes import (
 from symtn.ir.walk import fresh, rename_legs
 
 Hole = tuple[tuple[str, str], ...]
+
+
+@lru_cache(maxsize=4096)
+def _partial(fn: sp.Expr, x: sp.Symbol) -> sp.Expr:
+    """``d fn / d x`` almost everywhere (memoised: a rule is differentiated once per process)."""
+    return almost_everywhere(sp.diff(fn, x))
 
 
 def almost_everywhere(expr: sp.Expr) -> sp.Expr:
@@ -180,7 +187,7 @@ class _Differentiator:
             du = self.memo[u]
             if isinstance(du, Zero):
                 continue
-            partial = almost_everywhere(sp.diff(node.fn, xs[i]))
+            partial = _partial(node.fn, xs[i])
             if partial == 0:
                 continue
             g = apply_rule(partial, node.operands)

@@ -64,8 +64,12 @@ class Tensor(Node):
 
     @property
     def variable(self) -> Tensor:
-        """The declared form of this variable (legs named as its slots)."""
-        return Tensor(self.name, self.slots, tuple(s for s, _ in self.slots), self.facts)
+        """The declared form of this variable (legs named as its slots; cached)."""
+        v = self._cache.get("variable")
+        if v is None:
+            legs = tuple(s for s, _ in self.slots)
+            v = self._cache["variable"] = Tensor(self.name, self.slots, legs, self.facts)
+        return v  # type: ignore[no-any-return]
 
     def fact(self, kind: str) -> tuple[Any, ...] | None:
         for f in self.facts:

@@ -77,11 +77,22 @@ class Node:
     kind_order: ClassVar[int] = 0
 
     def __new__(cls, *args: Any) -> Node:
-        args = cls._normalise(*args)
-        key = (cls, _typed(args))
-        hit = _TABLE.get(key)
+        # Fast path: arguments already in normal form that name an existing node (normalising
+        # is idempotent, so they would normalise to themselves) skip validation.
+        try:
+            key = (cls, _typed(args))
+            hit = _TABLE.get(key)
+        except TypeError:  # unhashable raw arguments (a list): normalise first
+            key, hit = None, None
         if hit is not None:
             return hit
+        normal = cls._normalise(*args)
+        if key is None or len(normal) != len(args) or any(a is not b for a, b in zip(normal, args, strict=True)):
+            args = normal
+            key = (cls, _typed(args))
+            hit = _TABLE.get(key)
+            if hit is not None:
+                return hit
         self = object.__new__(cls)
         sig = cls._signature(args)
         object.__setattr__(self, "args", args)

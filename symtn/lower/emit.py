@@ -28,12 +28,11 @@ from symtn.ir.nodes import (
     Sum,
     Tensor,
     Zero,
-    size_str,
 )
-from symtn.ir.printer import _Printer
 from symtn.lower.emit_base import EmitterBase, Step, _linear
 from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.stable import logsumexp_parts, softmax_parts
+from symtn.rewrite.alpha import sum_key
 
 __all__ = ["Emitter", "Step"]
 
@@ -42,9 +41,7 @@ _REDUCTIONS = {"max": "max", "min": "min", "sum": "sum", "mean": "mean"}
 
 def _sum_key(node: Sum) -> str:
     """A key for a sum up to leg renaming and the order of its terms (``a + b`` is ``b + a``)."""
-    env = {leg: f"#{i}:{size_str(s)}" for i, (leg, s) in enumerate(node.sig)}
-    terms = sorted(f"{c}*{_Printer().pr(t, env)[0]}" for c, t in zip(node.coeffs, node.terms, strict=True))
-    return "SUM{" + " | ".join(terms) + "}"
+    return sum_key(node)
 
 
 class Emitter(EmitterBase):
@@ -133,7 +130,12 @@ class Emitter(EmitterBase):
         if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
             k, var = diag[0]
             rest = _linear([p for p in parts if p is not diag[0]])
-            total = self.assign(f"{rest}.copy()" if rest.isidentifier() else rest)
+            # the target is updated in place: a fresh array in a fresh variable, never one shared
+            # through ``assign``'s expression cache (nor a view such as a bare transpose)
+            fresh = not rest.isidentifier() and any(ch in rest for ch in "+-*/")
+            self.count += 1
+            total = f"t_{self.count}"
+            self.emit(f"{total} = {rest if fresh else f'{rest}.copy()'}", total)
             core, view = self.diag[var]
             op = "+=" if k > 0 else "-="
             scaled = core if abs(k) == 1 else f"{abs(k)!r} * {core}"

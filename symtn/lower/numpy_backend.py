@@ -32,7 +32,6 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
-from symtn.ir.printer import notation_up_to_renaming
 from symtn.lower.distribute import large_sum, split_terms
 from symtn.lower.kernels import (
     bubble_kernel,
@@ -45,20 +44,17 @@ from symtn.lower.kernels import (
 from symtn.lower.plan import NetworkPlan, ReshapeConflict, einsum_equation, plan_network
 from symtn.lower.sizes import bind_sizes, int_size, size_value
 from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
+from symtn.rewrite.alpha import alpha_key as structure_key
 
 GREEDY_ABOVE = 12
 
 
 def alpha_key(node: Node) -> str:
-    """The node's normal form up to renaming of all its legs: its notation with bound legs
-    renamed in traversal order and free legs named by position. Nodes with equal keys have
-    equal values with axes in the same order (free legs are ordered by first appearance, which
-    the structure fixes), so one array serves every renamed copy of a sub-network."""
-    key = node._cache.get("alpha_key")
-    if key is None:
-        key = notation_up_to_renaming(node)
-        node._cache["alpha_key"] = key
-    return key  # type: ignore[no-any-return]
+    """The node's key up to renaming of all its legs, free legs by position
+    (``symtn.rewrite.alpha.alpha_key``, compositional and cached). Nodes with equal keys have
+    equal values with axes in the same order, so one array serves every renamed copy of a
+    sub-network."""
+    return structure_key(node)
 """Networks with more dense operands than this use opt_einsum's "greedy" path search."""
 PLAN_CACHE_SIZE = 4096
 """How many network plans (with their compiled contractions) are kept across calls."""
