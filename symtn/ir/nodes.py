@@ -87,7 +87,8 @@ class Node:
         if hit is not None:
             return hit
         normal = cls._normalise(*args)
-        if key is None or len(normal) != len(args) or any(a is not b for a, b in zip(normal, args, strict=True)):
+        same = key is not None and len(normal) == len(args)
+        if not (same and all(a is b for a, b in zip(normal, args, strict=True))):
             args = normal
             key = (cls, _typed(args))
             hit = _TABLE.get(key)
