@@ -52,11 +52,12 @@ def as_size(value: int | str | sp.Expr) -> sp.Expr:
 
 
 def _typed(x: Any) -> Any:
-    """A hashing key that tells 1, 1.0 and True apart (recursively through tuples)."""
-    if isinstance(x, Node):
+    """A hashing key that tells 1, 1.0 and True apart (recursively through tuples). Strings and
+    nodes are their own keys (nothing of another type compares equal to them)."""
+    if isinstance(x, (str, Node)):
         return x
     if isinstance(x, tuple):
-        return tuple(_typed(v) for v in x)
+        return tuple(v if isinstance(v, (str, Node)) else _typed(v) for v in x)
     return (type(x).__name__, x)
 
 

@@ -72,6 +72,7 @@ class Backend:
     def __init__(self) -> None:
         self.used: set[str] = set()
         self.contractions: dict[tuple[str, tuple[tuple[int, ...], ...], str], str] = {}
+        self.printed: dict[sp.Expr, str] = {}
 
     def printer(self) -> Any:
         return _NumPyPrinter({"fully_qualified_modules": True})
@@ -97,7 +98,9 @@ class Backend:
 
     def print_expr(self, expr: sp.Expr) -> str:
         """An elementwise expression (in symbols named as variables) as backend source."""
-        text = str(self.printer().doprint(expr))
+        text = self.printed.get(expr)
+        if text is None:  # sympy's printer is slow; each backend object prints an expression once
+            text = self.printed[expr] = str(self.printer().doprint(expr))
         if "_erf(" in text and "jax" not in text:
             self.helper("_erf")
         if "Not supported" in text:
