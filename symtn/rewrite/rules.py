@@ -144,8 +144,8 @@ def collect_terms(s: Sum) -> Node | None:
     """``a * X + b * X' = (a + s b) * X`` when ``X' = s X`` up to renaming (``s = ±1``).
 
     Terms are bucketed by ``canonical.shape_key``, then (only when a bucket is shared) by the
-    Weisfeiler-Lehman ``canonical_key``, and compared exactly (``signed_match``) only within a
-    bucket, so the cost is near linear in the number of terms; coefficients add exactly in
+    exact, cached ``canonical_key``; ``signed_match`` within a bucket only reads the cached
+    canonical signs, so the cost is near linear in the number of terms; coefficients add exactly in
     sympy. Zero terms and zero coefficients are dropped; nothing left is ``Zero``.
     Terminates: the number of terms decreases.
     """
