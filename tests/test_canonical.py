@@ -195,3 +195,20 @@ def test_keys_are_stable_across_hash_seeds() -> None:
             [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True
         )
         assert out.stdout.strip() == here
+
+
+# ------------------------------------------------------------------ alpha keys (evaluator memo)
+def test_alpha_keys() -> None:
+    from symtn.rewrite.alpha import alpha_key, sum_key
+
+    a, b = mat("A"), mat("B")
+    x = Tensor("x", (("p", N),), ("j",), ())
+    ax = Product(a, x)  # A[i, j] x[j]
+    assert alpha_key(ax) == alpha_key(Product(mat("A", "k", "m"), x.rename(j="m")))  # legs renamed
+    assert alpha_key(ax) != alpha_key(Product(mat("A", "j", "i"), x.rename(j="i").rename(i="j")))  # A^T x
+    assert alpha_key(a) == alpha_key(mat("A", "u", "v")) != alpha_key(b)
+    assert alpha_key(Product(a, b.rename(i="j", j="k"))) != alpha_key(Product(b, a.rename(i="j", j="k")))
+    s1, s2 = Sum((a, b), (1, 2)), Sum((b, a), (2, 1))
+    assert sum_key(s1) == sum_key(s2) and alpha_key(s1) != alpha_key(s2)  # term order
+    assert sum_key(s1) != sum_key(Sum((a, b), (2, 1)))
+    assert alpha_key(Tensor("A", (("p", N), ("q", N)), ("p", "q"), ())) == alpha_key(a)  # slot names
