@@ -8,32 +8,41 @@ Helper functions are emitted into the module only when a generated function uses
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter, NumPyPrinter
-from sympy.printing.pytorch import TorchPrinter
 
 from symtn.errors import NoRuleError
 from symtn.lower.codegen_helpers import NUMPY_HELPERS, TORCH_HELPERS
 
 
-class _TorchPrinter(TorchPrinter):  # type: ignore[misc]
-    """sympy's torch printer with ``Max``/``Min`` as elementwise maximum/minimum."""
+@functools.cache
+def _torch_printer() -> type:
+    """sympy's torch printer with ``Max``/``Min`` as elementwise maximum/minimum.
 
-    def _nested(self, fn: str, expr: Any) -> str:
-        args = [self._print(a) for a in expr.args]
-        args = [a if not _is_number(a) else f"torch.tensor({a}, dtype=DTYPE)" for a in args]
-        out = args[0]
-        for a in args[1:]:
-            out = f"{fn}({out}, {a})"
-        return out
+    Defined on first use: ``sympy.printing.pytorch`` imports torch itself (~0.8 s), and the
+    core never imports torch.
+    """
+    from sympy.printing.pytorch import TorchPrinter
 
-    def _print_Max(self, expr: Any) -> str:
-        return self._nested("torch.maximum", expr)
+    class _TorchPrinter(TorchPrinter):  # type: ignore[misc]
+        def _nested(self, fn: str, expr: Any) -> str:
+            args = [self._print(a) for a in expr.args]
+            args = [a if not _is_number(a) else f"torch.tensor({a}, dtype=DTYPE)" for a in args]
+            out = args[0]
+            for a in args[1:]:
+                out = f"{fn}({out}, {a})"
+            return out
 
-    def _print_Min(self, expr: Any) -> str:
-        return self._nested("torch.minimum", expr)
+        def _print_Max(self, expr: Any) -> str:
+            return self._nested("torch.maximum", expr)
+
+        def _print_Min(self, expr: Any) -> str:
+            return self._nested("torch.minimum", expr)
+
+    return _TorchPrinter
 
 
 class _NumPyPrinter(NumPyPrinter):  # type: ignore[misc]
@@ -229,7 +238,7 @@ class TorchBackend(Backend):
     helpers = TORCH_HELPERS
 
     def printer(self) -> Any:
-        return _TorchPrinter({"fully_qualified_modules": True})
+        return _torch_printer()({"fully_qualified_modules": True})
 
     def asarray(self, v: str) -> str:
         return f"torch.as_tensor({v}, dtype=DTYPE)"

@@ -24,8 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-
-import igraph
+from typing import TYPE_CHECKING, Any
 
 from symtn.ir.nodes import (
     Bubble,
@@ -41,6 +40,9 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.rewrite.encoding import FLIP, Encoded, deep_recursion, encode, graph, srepr, symmetry_blocks
+
+if TYPE_CHECKING:
+    import igraph
 
 __all__ = [
     "Orbits",
@@ -62,6 +64,13 @@ def _digest(*parts: str) -> str:
     return hashlib.blake2b("\x1f".join(parts).encode(), digest_size=12).hexdigest()
 
 
+def _igraph() -> Any:
+    """python-igraph, imported on first use (it adds ~0.3 s to start-up)."""
+    import igraph
+
+    return igraph
+
+
 def _coloured(node: Node, named: bool) -> tuple[igraph.Graph, list[int], list[str]]:
     """``node``'s graph for igraph with integer colours (cached on the node).
 
@@ -79,7 +88,7 @@ def _coloured(node: Node, named: bool) -> tuple[igraph.Graph, list[int], list[st
         palette = sorted(set(labels))
         index = {label: i for i, label in enumerate(palette)}
         colours = [index[label] for label in labels]
-        g = igraph.Graph(n=len(labels), edges=enc.edges)
+        g = _igraph().Graph(n=len(labels), edges=enc.edges)
         hit = node._cache[slot] = (g, colours, palette)
     return hit  # type: ignore[no-any-return]
 
