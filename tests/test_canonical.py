@@ -212,3 +212,52 @@ def test_alpha_keys() -> None:
     assert sum_key(s1) == sum_key(s2) and alpha_key(s1) != alpha_key(s2)  # term order
     assert sum_key(s1) != sum_key(Sum((a, b), (2, 1)))
     assert alpha_key(Tensor("A", (("p", N), ("q", N)), ("p", "q"), ())) == alpha_key(a)  # slot names
+
+
+# ------------------------------------------------------------------ matchings up to symmetry
+def _all_matchings(items: list[int]) -> list[list[tuple[int, int]]]:
+    if not items:
+        return [[]]
+    first, rest = items[0], items[1:]
+    return [[(first, o), *m] for k, o in enumerate(rest) for m in _all_matchings(rest[:k] + rest[k + 1 :])]
+
+
+def _paired(net: Product, pairs: tuple[tuple[int, int], ...] | list[tuple[int, int]]) -> Node:
+    """The network with each pair of vector occurrences replaced by a copy tensor."""
+    gone = {i for p in pairs for i in p}
+    rest = [f for k, f in enumerate(net.args) if k not in gone]
+    deltas = [al.delta(net.args[a].legs[0], net.args[b].legs[0], size=N) for a, b in pairs]
+    return Product(*rest, *deltas)
+
+
+def _wick_cases() -> list[Product]:
+    x = Tensor("x", (("p", N),), ("a",), ())
+    s = mat("S", facts=(("symmetric", (("p",), ("q",))),))
+    xs = [x.rename(a=f"a{k}") for k in range(8)]
+    return [
+        Product(*xs[:4], mat("A", "a0", "a1"), mat("A", "a2", "a3")),  # three distinct pairings
+        Product(*xs[:4], s.rename(i="a0", j="a1"), s.rename(i="a2", j="a3")),  # two, weights 1 and 2
+        Product(*xs[:6], *(mat("A", f"a{2 * k}", f"a{2 * k + 1}") for k in range(3))),
+        Product(*xs[:4], x.rename(a="f0"), x.rename(a="f1")),  # free legs named: no merging of those
+        Product(*xs[:8]),  # x^(8), free legs by name: 105 classes of one
+    ]
+
+
+@pytest.mark.parametrize("case", range(5))
+def test_matching_orbits_against_brute_force(case: int) -> None:
+    from symtn.rewrite.canonical import matching_orbits
+
+    net = _wick_cases()[case]
+    items = [k for k, f in enumerate(net.args) if isinstance(f, Tensor) and f.name == "x"]
+    classes: dict[str, int] = {}
+    for m in _all_matchings(items):
+        key = canonical_key(_paired(net, m))
+        classes[key] = classes.get(key, 0) + 1
+    reps = matching_orbits(net, items)
+    assert sum(w for _, w in reps) == len(_all_matchings(items))
+    got: dict[str, int] = {}
+    for pairs, w in reps:
+        key = canonical_key(_paired(net, pairs))
+        got[key] = got.get(key, 0) + w
+    assert got == classes  # the weighted representatives give every class its exact count
+    assert len(classes) <= len(reps) <= [3, 2, 9, 15, 105][case]

@@ -50,6 +50,7 @@ __all__ = [
     "deep_recursion",
     "graph",
     "is_isomorphic",
+    "matching_orbits",
     "odd_automorphism",
     "orbits",
     "shape_key",
@@ -339,3 +340,67 @@ def orbits(node: Node, *, fix_free: bool = False) -> Orbits:
         tuple(sorted(tuple(sorted(o)) for o in legs.values())),
         tuple(sorted(tuple(o) for o in factors.values())),
     )
+
+
+def _root(parent: dict[int, int], v: int) -> int:
+    while parent[v] != v:
+        v = parent[v]
+    return v
+
+
+def matching_orbits(node: Product, items: list[int]) -> list[tuple[tuple[tuple[int, int], ...], int]]:
+    """Perfect matchings of the factors ``items`` of ``node`` up to the network's symmetries.
+
+    Two matchings are equivalent when a symmetry of ``node`` (a renaming of bound legs fixing
+    free legs by name, mapping the ``items`` onto themselves) carries one onto the other; then
+    any construction that depends only on the network and the pairs (Wick pairings replacing
+    each pair by copy tensors between corresponding slots) gives isomorphic networks.
+
+    Args:
+        node: a network (Product); ``items``: indices into ``node.args`` to pair up.
+
+    Returns:
+        Representative matchings (pairs of factor indices) with weights: every perfect matching
+        is equivalent to the representative whose weight counts it, so the weights add up to
+        ``(2n - 1)!!`` (empty for an odd count) and a weighted sum over representatives equals
+        the sum over all matchings. Two representatives may still be equivalent (the search
+        prunes by orbits, it is not a complete isomorph rejection; like-term collection merges
+        the rest). Search: the first unpaired item is paired with one partner per orbit of the
+        stabiliser of the partial matching and that item (BLISS generators of an augmented
+        graph: one vertex per chosen pair, joined to both members); the group is never
+        enumerated.
+    """
+    enc = encode(node)
+    _, colours, _ = _coloured(node, True)
+    top = max(colours) + 1
+    paired = {enc.factors[i] for i in items}
+    base = [c + top if v in paired else c for v, c in enumerate(colours)]
+    pair_colour, first_colour = 2 * top, 2 * top + 1
+    out: list[tuple[tuple[tuple[int, int], ...], int]] = []
+    stack: list[tuple[list[tuple[int, int]], list[int], int]] = [([], list(items), 1)]
+    while stack:
+        pairs, remaining, weight = stack.pop()
+        if not remaining:
+            out.append((tuple(pairs), weight))
+            continue
+        first, rest = remaining[0], remaining[1:]
+        if not rest:
+            continue
+        col = list(base) + [pair_colour] * len(pairs)
+        col[enc.factors[first]] = first_colour
+        n = len(colours)
+        extra = [(n + k, enc.factors[i]) for k, pair in enumerate(pairs) for i in pair]
+        aug = _igraph().Graph(n=n + len(pairs), edges=enc.edges + extra)
+        parent = {enc.factors[i]: enc.factors[i] for i in rest}
+        for gen in aug.automorphism_group(color=col):
+            for i in rest:
+                rv, rw = _root(parent, enc.factors[i]), _root(parent, gen[enc.factors[i]])
+                if rv != rw:
+                    parent[max(rv, rw)] = min(rv, rw)
+        orbit: dict[int, list[int]] = {}
+        for i in rest:
+            orbit.setdefault(_root(parent, enc.factors[i]), []).append(i)
+        for members in orbit.values():
+            rep = members[0]
+            stack.append(([*pairs, (first, rep)], [i for i in rest if i != rep], weight * len(members)))
+    return sorted(out)
