@@ -32,7 +32,7 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.ir.walk import fresh, rename_legs
-from symtn.rewrite import elementwise, elementwise_canon, networks
+from symtn.rewrite import elementwise, elementwise_canon, networks, powers
 from symtn.rewrite.canonical import canonical_key, shape_key, signed_match
 from symtn.rewrite.elementwise import scaled
 
@@ -288,6 +288,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
         networks.antisymmetric_zero,
         networks.isometry,
         networks.odd_symmetry_zero,
+        powers.hadamard_power,
     ),
     Sum: (flatten_sum, collect_terms, sum_single),
     Delta: (delta_scalar,),
@@ -295,7 +296,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
     Reshape: (networks.reshape_trivial,),
     Frozen: (frozen_nested, frozen_constant),
     Elementwise: elementwise.RULES + elementwise_canon.RULES,
-    Tensor: (),
+    Tensor: (powers.symmetry_canon,),
     Zero: (),
     Bubble: (),
 }

@@ -19,6 +19,7 @@ import sympy as sp
 
 from symtn.ir.nodes import Frozen, Node, Product, Sum
 from symtn.rewrite.canonical import deep_recursion, sort_key
+from symtn.rewrite.powers import free_antisymmetric
 from symtn.rewrite.rules import PREPARE, Rule, rule_table
 
 
@@ -126,7 +127,14 @@ def simplify(node: Node, *, expand: bool = False) -> Node:
         simplify(e)``.
     """
     key = "rewrite.expand" if expand else "rewrite.simplify"
-    return Simplifier(rule_table(expand=expand), key)(node)
+    run = Simplifier(rule_table(expand=expand), key)
+    out = run(node)
+    for _ in range(3):  # antisymmetric tensors on free legs: sorted legs, sign outside
+        signed = free_antisymmetric(out)
+        if signed is out:
+            break
+        out = run(signed)
+    return out
 
 
 def expand(node: Node) -> Node:
