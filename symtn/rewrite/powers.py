@@ -207,7 +207,10 @@ def hadamard_power(p: Product) -> Node | None:
     return None
 
 
-def _merge(p: Product, i: int, att_f: dict[int, list[str]], j: int, att_g: dict[int, list[str]]) -> Node | None:
+Attach = dict[int, list[str]]
+
+
+def _merge(p: Product, i: int, att_f: Attach, j: int, att_g: Attach) -> Node | None:
     f, g = p.args[i], p.args[j]
     sizes = f.sizes
     pairing = {}
