@@ -317,7 +317,12 @@ class ExprResolver:
             else:
                 if len(args) != 1:
                     raise LegError(f"{name} takes one argument", code="E102")
-                fn = {"frozen": A.frozen, "expand": self.hooks.expand, "simplify": self.hooks.simplify}[name]
+                fn = {
+                    "frozen": A.frozen,
+                    "expand": self.hooks.expand,
+                    "simplify": self.hooks.simplify,
+                    "factor": self.hooks.factor,
+                }[name]
                 v = Value(fn(args[0]))
         else:
             known = list(env.funcs) + list(builtins.KNOWN_FUNCTIONS)

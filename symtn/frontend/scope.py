@@ -36,7 +36,7 @@ class FuncDef:
 
 @dataclass
 class Hooks:
-    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)`` and ``simplify(e)``.
+    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)``, ``simplify(e)``, ``factor(e)``.
 
     The frontend does not import them (imports flow forward); ``symtn.program`` wires them in.
     """
@@ -44,6 +44,7 @@ class Hooks:
     diff: Callable[[Node, Node, tuple[str, ...]], Node]
     expand: Callable[[Node], Node]
     simplify: Callable[[Node], Node]
+    factor: Callable[[Node], Node]
 
 
 @dataclass
