@@ -25,7 +25,11 @@ def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
     return diff(f, var, new_legs)
 
 
-HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify, factor=factor)
+def _sym_grad_hook(f: Node, var: Node, new_legs: tuple[str, ...], convention: str) -> Node:
+    return diff(f, var, new_legs, symmetric=convention)
+
+
+HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify, factor=factor, sym_grad=_sym_grad_hook)
 
 
 @dataclass

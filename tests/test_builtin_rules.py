@@ -421,3 +421,32 @@ def test_antisymmetric_and_unsupported_conventions() -> None:
     got = symtn.evaluate(projected, vals, sizes={"n": 3}, order=("i", "j", "k"))
     g = np.einsum("i,j,k->ijk", vals["u"], vals["v"], vals["w"])
     assert np.allclose(got, sum(np.transpose(g, p) for p in permutations(range(3))) / 6)
+
+
+SYM_GRAD = """dim n
+leg i, j: n
+S: [i, j] symmetric(i, j)
+A: [i, j]
+x: [i]
+f = x @ S @ x[i -> j] + sum(tanh(S @ A[i -> j, j -> k: n]))
+g = d(f)/d(S)
+p = sym_grad(f, S)
+c = sym_grad(f, S, convention=constrained)
+"""
+
+
+def test_sym_grad_in_notation() -> None:
+    prog = symtn.parse(SYM_GRAD)
+    rng = np.random.default_rng(4)
+    m = rng.standard_normal((3, 3))
+    values = {"S": m + m.T, "A": rng.standard_normal((3, 3)), "x": rng.standard_normal(3)}
+    g, p, c = (symtn.evaluate(prog[k], values, sizes={"n": 3}, order=("i", "j")) for k in "gpc")
+    assert np.allclose(p, (g + g.T) / 2)
+    assert np.allclose(c, g + g.T - np.diag(np.diag(g)))
+    assert prog.order("c") == ("i", "j")
+    with pytest.raises(SymtnError) as err:
+        symtn.parse(SYM_GRAD + "bad = sym_grad(f, A)\n")
+    assert err.value.code == "E210"
+    with pytest.raises(SymtnError) as err:
+        symtn.parse(SYM_GRAD + "bad = sym_grad(f, S, convention=vech)\n")
+    assert err.value.code == "E212"

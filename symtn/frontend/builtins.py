@@ -65,7 +65,7 @@ LEG_ACTING: dict[str, tuple[bool, int]] = {
 
 SPECIAL = ("frozen", "expand", "simplify", "factor")
 CONSTANTS = ("delta", "ones", "zeros", "iverson")
-KNOWN_FUNCTIONS = tuple(ELEMENTWISE) + tuple(LEG_ACTING) + SPECIAL + ("det", "logdet", "inv")
+KNOWN_FUNCTIONS = tuple(ELEMENTWISE) + tuple(LEG_ACTING) + SPECIAL + ("det", "logdet", "inv", "sym_grad")
 
 
 def apply_elementwise(name: str, args: Sequence[Node]) -> Node:

@@ -45,6 +45,7 @@ class Hooks:
     expand: Callable[[Node], Node]
     simplify: Callable[[Node], Node]
     factor: Callable[[Node], Node]
+    sym_grad: Callable[[Node, Node, tuple[str, ...], str], Node]
 
 
 @dataclass
