@@ -114,8 +114,10 @@ def simplify(node: Node, *, expand: bool = False, max_terms: int = MAX_TERMS) ->
 
     Flattens networks and sums, absorbs and merges copy tensors, fuses reshapes, propagates
     zeros, folds function bubbles, uses declared facts (symmetric, antisymmetric, isometry),
-    collects like terms (equal up to renaming of bound legs, exact sympy coefficients) and
-    orders factors and terms canonically.
+    merges powers in elementwise products (``x * x = x^2``, ``x / x = 1`` with sympy's
+    convention: equal wherever the input is finite, see ``rewrite.powers``), collects like terms
+    (equal up to renaming of bound legs, exact sympy coefficients) and orders factors and terms
+    canonically.
 
     Args:
         node: any IR node.
