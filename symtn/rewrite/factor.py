@@ -11,6 +11,7 @@ terminates.
 
 from __future__ import annotations
 
+import math
 from functools import reduce
 
 import sympy as sp
@@ -20,24 +21,22 @@ from symtn.ir.walk import fresh, rename_legs
 from symtn.rewrite.canonical import canonical_key, deep_recursion, shape_key, signed_match
 from symtn.rewrite.simplify import postmap, simplify
 
-Split = tuple[Node, Node, sp.Expr]
-"""One way to write a term: (factor with wires renamed to placeholders, rest, coefficient)."""
-
 
 def _factors(t: Node) -> tuple[Node, ...]:
     return t.args if isinstance(t, Product) and t is not ONE else (t,)
 
 
-def _splits(t: Node) -> list[tuple[Node, tuple[str, ...], Node]]:
-    """Each factor ``F`` of term ``t`` as ``(F, F's wire legs in order, rest of t)``."""
-    fs = _factors(t)
+def _splits(t: Node) -> list[tuple[Node, tuple[str, ...]]]:
+    """Each factor ``F`` of term ``t`` as ``(F, F's wire legs in order)``."""
     free = t.legset
-    out = []
-    for k, f in enumerate(fs):
-        wires = tuple(leg for leg in f.legs if leg not in free)
-        rest = fs[:k] + fs[k + 1 :]
-        out.append((f, wires, Product(*rest) if len(rest) != 1 else rest[0]))
-    return out
+    return [(f, tuple(leg for leg in f.legs if leg not in free)) for f in _factors(t)]
+
+
+def _rest(t: Node, k: int) -> Node:
+    """Term ``t`` without its ``k``-th factor (``1`` when nothing is left)."""
+    fs = _factors(t)
+    rest = fs[:k] + fs[k + 1 :]
+    return rest[0] if len(rest) == 1 else Product(*rest)
 
 
 class _Groups:
@@ -47,8 +46,14 @@ class _Groups:
         self.reps: list[Node] = []
         self.members: list[list[tuple[int, int, int]]] = []  # (term, split index, sign)
         self.index: dict[tuple[str, str], list[int]] = {}
+        self.exact: dict[Node, int] = {}
 
     def add(self, f: Node, term: int, split: int) -> None:
+        hit = self.exact.get(f)
+        if hit is not None:
+            if all(m[0] != term for m in self.members[hit]):
+                self.members[hit].append((term, split, 1))
+            return
         key = (shape_key(f), canonical_key(f))
         for g in self.index.get(key, ()):
             sign = signed_match(self.reps[g], f)
@@ -57,6 +62,7 @@ class _Groups:
                     self.members[g].append((term, split, sign))
                 return
         self.index.setdefault(key, []).append(len(self.reps))
+        self.exact[f] = len(self.reps)
         self.reps.append(f)
         self.members.append([(term, split, 1)])
 
@@ -65,7 +71,12 @@ def _content(coeffs: list[sp.Expr]) -> sp.Expr:
     """The common factor of exact ``coeffs`` (negative when all are), 1 for float ones."""
     if any(c.has(sp.Float) for c in coeffs):
         return sp.Integer(1)
-    g = reduce(sp.gcd, coeffs)
+    if all(c.is_Rational for c in coeffs):
+        num = reduce(math.gcd, (int(c.p) for c in coeffs))  # type: ignore[attr-defined]
+        den = reduce(math.lcm, (int(c.q) for c in coeffs))  # type: ignore[attr-defined]
+        g = sp.Rational(num, den)
+    else:
+        g = reduce(sp.gcd, coeffs)
     if g == 0:
         return sp.Integer(1)
     return -g if all(c.could_extract_minus_sign() for c in coeffs) else g
@@ -78,15 +89,19 @@ def factor_sum(s: Sum) -> Node:
     """
     if len(s.terms) < 2:
         return s
-    placeholders: dict[int, tuple[str, ...]] = {}
+    placeholders: dict[int, tuple[str, ...]] = {}  # fresh wire names, by number of wires
+    memo: dict[tuple[Node, tuple[str, ...]], Node] = {}  # factor -> its placeholder form
     splits = [_splits(t) for t in s.terms]
     groups = _Groups()
     for ti, options in enumerate(splits):
-        for si, (f, wires, _) in enumerate(options):
+        for si, (f, wires) in enumerate(options):
             if len(wires) not in placeholders:
                 placeholders[len(wires)] = tuple(fresh("f") for _ in wires)
-            ph = placeholders[len(wires)]
-            groups.add(rename_legs(f, dict(zip(wires, ph, strict=True))), ti, si)
+            keyed = memo.get((f, wires))
+            if keyed is None:
+                ph = placeholders[len(wires)]
+                keyed = memo[(f, wires)] = rename_legs(f, dict(zip(wires, ph, strict=True)))
+            groups.add(keyed, ti, si)
     best = max(range(len(groups.reps)), key=lambda g: len(groups.members[g]), default=None)
     if best is None or len(groups.members[best]) < 2:
         return s
@@ -95,9 +110,9 @@ def factor_sum(s: Sum) -> Node:
     inner_coeffs: list[sp.Expr] = []
     used: set[int] = set()
     for ti, si, sign in groups.members[best]:
-        f, wires, rest = splits[ti][si]
+        _, wires = splits[ti][si]
         ph = placeholders[len(wires)]
-        inner_terms.append(rename_legs(rest, dict(zip(wires, ph, strict=True))))
+        inner_terms.append(rename_legs(_rest(s.terms[ti], si), dict(zip(wires, ph, strict=True))))
         inner_coeffs.append(sign * s.coeffs[ti])
         used.add(ti)
     g = _content(inner_coeffs)
