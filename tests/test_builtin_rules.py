@@ -249,6 +249,15 @@ def test_expand_budget_in_notation() -> None:
     with pytest.raises(SymtnError) as err:
         symtn.parse(f"dim n\nleg a: n\nx: [a]\ny: [a]\ne = expand({factors})\n")
     assert err.value.code == "E420" and err.value.span is not None
+    head = "dim n\nleg a, c: n\nx: [a]\ny: [a]\n"
+    four = symtn.parse(head + "e = expand((x + y) * (x + y)[a -> c], max_terms=4)\n")["e"]
+    assert isinstance(four, Sum) and len(four.terms) == 4
+    with pytest.raises(SymtnError, match="max_terms=3") as err:
+        symtn.parse(head + "e = expand((x + y) * (x + y)[a -> c], max_terms=3)\n")
+    assert err.value.code == "E420"
+    with pytest.raises(SymtnError) as err:
+        symtn.parse(head + "e = expand(x + y, budget=3)\n")
+    assert err.value.code == "E212"
 
 
 # ------------------------------------------------------------------ 4. factor and cse

@@ -292,6 +292,8 @@ class ExprResolver:
         name = e.name
         if name == "sym_grad" and name not in env.funcs:
             return self._sym_grad(env, e)
+        if name == "expand" and e.kwargs and name not in env.funcs:
+            return self._expand_budget(env, e)
         if e.kwargs:
             k, _ = e.kwargs[0]
             raise LegError(
@@ -337,6 +339,20 @@ class ExprResolver:
                 raise NoRuleError(f"{name} is not supported yet", code="E101")
             raise NameResolutionError(f"unknown function {name}", code="E101", help=did_you_mean(name, known))
         return self._relabels(env, v, e.relabels, f"{name}(...)")
+
+    def _expand_budget(self, env: Env, e: ast.Call) -> Value:
+        """``expand(e, max_terms=N)``: the path expansion with a term budget (E420 above it)."""
+        (k, v), *more = e.kwargs
+        if more or k != "max_terms" or not isinstance(v, ast.Num) or not v.text.isdigit():
+            raise LegError(
+                "expand() takes one keyword argument, max_terms=<integer>",
+                code="E212",
+                help="write expand(e) or expand(e, max_terms=100000)",
+            )
+        if len(e.args) != 1:
+            raise LegError("expand takes one argument", code="E102")
+        node = self.hooks.expand(self.expr(env, e.args[0]).node, int(v.text))
+        return self._relabels(env, Value(node), e.relabels, "expand(...)")
 
     def _sym_grad(self, env: Env, e: ast.Call) -> Value:
         """``sym_grad(f, S)``: the gradient by a symmetric tensor, ``(G + G^T) / 2``;

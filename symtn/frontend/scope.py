@@ -42,7 +42,7 @@ class Hooks:
     """
 
     diff: Callable[[Node, Node, tuple[str, ...]], Node]
-    expand: Callable[[Node], Node]
+    expand: Callable[..., Node]  # (node[, max_terms]) -> the path expansion
     simplify: Callable[[Node], Node]
     factor: Callable[[Node], Node]
     sym_grad: Callable[[Node, Node, tuple[str, ...], str], Node]
