@@ -459,3 +459,34 @@ def test_sym_grad_in_notation() -> None:
     with pytest.raises(SymtnError) as err:
         symtn.parse(SYM_GRAD + "bad = sym_grad(f, S, convention=vech)\n")
     assert err.value.code == "E212"
+
+
+def test_constrained_hessian_matches_finite_differences() -> None:
+    """Second partials by the independent entries: d2F / ds_ab ds_cd (a <= b, c <= d)."""
+    s = al.tensor("S", ("i", N), ("j", N), facts=[("symmetric", (("i",), ("j",)))])
+    a = al.tensor("A", ("j", N), ("k", N))
+    f = al.sum_legs(al.elementwise(sp.sin(X0), al.contract(s, a)), ["i", "k"])
+    h = symtn.hessian(f, s, symmetric="constrained")
+    rng = np.random.default_rng(8)
+    m = rng.standard_normal((3, 3))
+    values = {"S": m + m.T, "A": rng.standard_normal((3, 3))}
+    got = symtn.evaluate(h, values, sizes={"n": 3}, order=("i", "j", "i'", "j'"))
+
+    def unit(p: int, q: int) -> np.ndarray:
+        e = np.zeros((3, 3))
+        e[p, q] = e[q, p] = 1.0
+        return e
+
+    def value(sm: np.ndarray) -> float:
+        return float(symtn.evaluate(f, {**values, "S": sm}, sizes={"n": 3}))
+
+    eps = 1e-4
+    pairs = [(0, 0), (0, 1), (1, 2), (2, 2)]
+    for p, q in pairs:
+        for r, t in pairs:
+            e1, e2 = eps * unit(p, q), eps * unit(r, t)
+            sv = values["S"]
+            fd = (value(sv + e1 + e2) - value(sv + e1 - e2) - value(sv - e1 + e2) + value(sv - e1 - e2)) / (
+                4 * eps * eps
+            )
+            assert abs(fd - got[p, q, r, t]) < 1e-5, (p, q, r, t)

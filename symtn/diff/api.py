@@ -157,14 +157,17 @@ d = diff
 jacobian = diff
 
 
-def hessian(f: Node, wrt: Node, *, simplify: bool = True) -> Node:
+def hessian(f: Node, wrt: Node, *, simplify: bool = True, symmetric: str | None = None) -> Node:
     """``d(d(f)/d(X))/d(X)``: legs ``f``'s, then ``X``'s, then ``X``'s primed (``[i, i']``).
 
     The first derivative is simplified before the second when ``simplify`` is true.
     An occurrence ``wrt`` is reduced to its variable (name the new legs with two ``diff`` calls).
+    ``symmetric`` applies the convention of ``diff`` to both derivatives: ``"constrained"``
+    gives the second partial derivatives by the independent entries ``s_ij`` (i <= j).
     """
     var = _variable(wrt)
-    return diff(diff(f, var, simplify=simplify), var, simplify=simplify)
+    first = diff(f, var, simplify=simplify, symmetric=symmetric)
+    return diff(first, var, simplify=simplify, symmetric=symmetric)
 
 
 __all__ = ["d", "diff", "hessian", "jacobian", "new_leg_names"]
