@@ -49,11 +49,12 @@ from symtn.errors import (
     SymtnSyntaxError,
 )
 from symtn.ir import Node
+from symtn.ir.sharing import cse
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
 from symtn.program import Program, load, parse
-from symtn.rewrite import expand, is_isomorphic, simplify
+from symtn.rewrite import expand, factor, is_isomorphic, simplify
 
 __version__ = "0.1.0"
 
@@ -74,6 +75,7 @@ __all__ = [
     "compile",
     "contract",
     "cos",
+    "cse",
     "d",
     "decide",
     "delta",
@@ -83,6 +85,7 @@ __all__ = [
     "evaluate",
     "exp",
     "expand",
+    "factor",
     "frozen",
     "gelu",
     "hessian",

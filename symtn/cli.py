@@ -76,13 +76,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def cmd_simplify(args: argparse.Namespace) -> int:
-    from symtn.program import load, show_text
+    from symtn.ir.sharing import cse
+    from symtn.program import load, show_node, show_text
+    from symtn.rewrite import expand, factor
 
     prog = load(args.file)
     for name in args.names or list(prog.bindings):
         if name not in prog.bindings:
             raise EvaluationError(f"no binding named {name}", code="E300")
-        print(f"{name} = {show_text(prog.bindings[name])}")
+        node = prog.bindings[name]
+        if args.expand:
+            node = expand(node, max_terms=args.max_terms)
+        if args.factor:
+            node = factor(node)
+        if args.cse:
+            print(cse(show_node(node)).notation(name))
+        else:
+            print(f"{name} = {show_text(node)}")
     return 0
 
 
@@ -121,6 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("simplify", help="print bindings in simplified canonical notation")
     s.add_argument("file")
     s.add_argument("names", nargs="*")
+    s.add_argument("--expand", action="store_true", help="the path expansion (distribute over sums)")
+    s.add_argument(
+        "--max-terms", type=int, default=10_000, help="--expand: term budget (error E420 above it)"
+    )
+    s.add_argument("--factor", action="store_true", help="pull common sub-networks out of sums")
+    s.add_argument(
+        "--cse", action="store_true", help="print repeated sub-expressions once, as let-bindings"
+    )
     s.set_defaults(fn=cmd_simplify)
     d = sub.add_parser(
         "demo", help="a bundled demo: digits (train a classifier with symtn's gradients), induction, minilm"

@@ -17,7 +17,7 @@ from symtn.frontend.scope import Hooks
 from symtn.frontend.syntax import parse_text
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.printer import to_notation
-from symtn.rewrite import expand, simplify
+from symtn.rewrite import expand, factor, simplify
 
 
 def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
@@ -25,7 +25,11 @@ def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
     return diff(f, var, new_legs)
 
 
-HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify)
+def _sym_grad_hook(f: Node, var: Node, new_legs: tuple[str, ...], convention: str) -> Node:
+    return diff(f, var, new_legs, symmetric=convention)
+
+
+HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify, factor=factor, sym_grad=_sym_grad_hook)
 
 
 @dataclass
@@ -110,9 +114,14 @@ def load(path: str | Path) -> Program:
     return parse(data, str(p))
 
 
+def show_node(node: Node) -> Node:
+    """The node ``show`` prints: ``simplify(node)``."""
+    return simplify(node)
+
+
 def show_text(node: Node, order: Sequence[str] | None = None) -> str:
     """The canonical notation of the simplified expression, with its legs."""
-    s = simplify(node)
+    s = show_node(node)
     sizes = s.sizes
     legs = ", ".join(f"{leg}: {sizes[leg]}" for leg in (order or s.legs))
     return f"{to_notation(s)}    : [{legs}]"

@@ -311,7 +311,8 @@ def test_every_rule_fired_in_random_corpus() -> None:
     x0 = sp.Symbol("x0", real=True)
     inner = al.add(al.ones(mat("A").sig), al.elementwise(sp.exp(-x0), mat("A")))
     sigmoid_prime = al.elementwise(x0**-2, inner)  # folded by fold_sums into one bubble
-    for extra in (E3 @ S, Product(mat("W", "k", "m", facts=[("isometry", ("k",))])), sigmoid_prime):
+    square = al.hadamard(vec("x"), vec("x"))  # hadamard_power: x * x = x^2
+    for extra in (E3 @ S, Product(mat("W", "k", "m", facts=[("isometry", ("k",))])), sigmoid_prime, square):
         checked(random_values(extra, SIZES, 0), FIRED, expand=False)(extra)
     every = {
         r.__name__ for table in (rule_table(), rule_table(expand=True)) for rs in table.values() for r in rs

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from symtn.diff.rules import derivative
+from symtn.diff.symmetric import constrain
 from symtn.errors import LegError
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.walk import fresh, rename_legs
@@ -98,7 +99,14 @@ def _simplify(node: Node) -> Node:
     return result
 
 
-def diff(f: Node, wrt: Node, new_legs: Sequence[str] | None = None, *, simplify: bool = True) -> Node:
+def diff(
+    f: Node,
+    wrt: Node,
+    new_legs: Sequence[str] | None = None,
+    *,
+    simplify: bool = True,
+    symmetric: str | None = None,
+) -> Node:
     """``d(f)/d(wrt)``: the derivative of ``f`` by the tensor variable ``wrt``.
 
     Args:
@@ -108,6 +116,11 @@ def diff(f: Node, wrt: Node, new_legs: Sequence[str] | None = None, *, simplify:
             (``p``); its other slots are named by the default rule.
         new_legs: explicit names of the new legs, in ``X``'s slot order (overrides the above).
         simplify: run ``symtn.rewrite.simplify`` on the result (when available).
+        symmetric: for a variable declared ``symmetric``/``antisymmetric``, the convention:
+            None (default) differentiates as if unconstrained; ``"constrained"`` gives the
+            derivative by the independent entries, ``G + G^T - G o I`` (Magnus & Neudecker;
+            Matrix Cookbook eq. 141); ``"projected"`` gives ``(G + G^T) / 2``, the gradient on
+            symmetric matrices (Srinivasan & Panda 2023). See ``symtn.diff.symmetric``.
 
     Returns:
         The derivative with legs ``[t..., s'...]``: ``f``'s legs, then one new leg per slot of
@@ -120,6 +133,8 @@ def diff(f: Node, wrt: Node, new_legs: Sequence[str] | None = None, *, simplify:
     Raises:
         LegError: E210 if ``wrt`` is not a tensor or is const; E207 for duplicate names or
             names already used by ``f``; E102 for the wrong number of names.
+        NoRuleError: E215 for an unknown ``symmetric`` convention, or ``"constrained"`` with a
+            symmetry group of more than two blocks.
 
     Sources: NOTATION.md 7.7; NTN (arXiv 2102.13196) section 5; Matrix Cookbook section 2.
     """
@@ -133,6 +148,8 @@ def diff(f: Node, wrt: Node, new_legs: Sequence[str] | None = None, *, simplify:
     hole = tuple((slot, fresh(slot)) for slot, _ in var.slots)
     result = derivative(f, var, hole)
     result = rename_legs(result, {tmp: name for (_, tmp), name in zip(hole, names, strict=True)})
+    if symmetric is not None:
+        result = constrain(result, var, names, symmetric)
     return _simplify(result) if simplify else result
 
 
@@ -140,14 +157,17 @@ d = diff
 jacobian = diff
 
 
-def hessian(f: Node, wrt: Node, *, simplify: bool = True) -> Node:
+def hessian(f: Node, wrt: Node, *, simplify: bool = True, symmetric: str | None = None) -> Node:
     """``d(d(f)/d(X))/d(X)``: legs ``f``'s, then ``X``'s, then ``X``'s primed (``[i, i']``).
 
     The first derivative is simplified before the second when ``simplify`` is true.
     An occurrence ``wrt`` is reduced to its variable (name the new legs with two ``diff`` calls).
+    ``symmetric`` applies the convention of ``diff`` to both derivatives: ``"constrained"``
+    gives the second partial derivatives by the independent entries ``s_ij`` (i <= j).
     """
     var = _variable(wrt)
-    return diff(diff(f, var, simplify=simplify), var, simplify=simplify)
+    first = diff(f, var, simplify=simplify, symmetric=symmetric)
+    return diff(first, var, simplify=simplify, symmetric=symmetric)
 
 
 __all__ = ["d", "diff", "hessian", "jacobian", "new_leg_names"]

@@ -63,9 +63,9 @@ LEG_ACTING: dict[str, tuple[bool, int]] = {
     "layernorm": (True, 3),
 }
 
-SPECIAL = ("frozen", "expand", "simplify")
+SPECIAL = ("frozen", "expand", "simplify", "factor")
 CONSTANTS = ("delta", "ones", "zeros", "iverson")
-KNOWN_FUNCTIONS = tuple(ELEMENTWISE) + tuple(LEG_ACTING) + SPECIAL + ("det", "logdet", "inv")
+KNOWN_FUNCTIONS = tuple(ELEMENTWISE) + tuple(LEG_ACTING) + SPECIAL + ("det", "logdet", "inv", "sym_grad")
 
 
 def apply_elementwise(name: str, args: Sequence[Node]) -> Node:

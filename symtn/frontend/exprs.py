@@ -11,6 +11,9 @@ from symtn.frontend.scope import Env, FuncDef, Hooks, Value, check_nested, did_y
 from symtn.ir import algebra as A
 from symtn.ir.nodes import Delta, Iverson, Node, Product, Shifted, Tensor, Zero, size_str
 
+CONVENTIONS = ("projected", "constrained")
+"""``sym_grad`` conventions (``symtn.diff.symmetric``); the first is the default."""
+
 
 class Diagnostics:
     """Source text, span construction and collected lints of one program."""
@@ -287,6 +290,10 @@ class ExprResolver:
     # ------------------------------------------------------------- calls
     def _call(self, env: Env, e: ast.Call) -> Value:
         name = e.name
+        if name == "sym_grad" and name not in env.funcs:
+            return self._sym_grad(env, e)
+        if name == "expand" and e.kwargs and name not in env.funcs:
+            return self._expand_budget(env, e)
         if e.kwargs:
             k, _ = e.kwargs[0]
             raise LegError(
@@ -317,7 +324,12 @@ class ExprResolver:
             else:
                 if len(args) != 1:
                     raise LegError(f"{name} takes one argument", code="E102")
-                fn = {"frozen": A.frozen, "expand": self.hooks.expand, "simplify": self.hooks.simplify}[name]
+                fn = {
+                    "frozen": A.frozen,
+                    "expand": self.hooks.expand,
+                    "simplify": self.hooks.simplify,
+                    "factor": self.hooks.factor,
+                }[name]
                 v = Value(fn(args[0]))
         else:
             known = list(env.funcs) + list(builtins.KNOWN_FUNCTIONS)
@@ -327,6 +339,51 @@ class ExprResolver:
                 raise NoRuleError(f"{name} is not supported yet", code="E101")
             raise NameResolutionError(f"unknown function {name}", code="E101", help=did_you_mean(name, known))
         return self._relabels(env, v, e.relabels, f"{name}(...)")
+
+    def _expand_budget(self, env: Env, e: ast.Call) -> Value:
+        """``expand(e, max_terms=N)``: the path expansion with a term budget (E420 above it)."""
+        (k, v), *more = e.kwargs
+        if more or k != "max_terms" or not isinstance(v, ast.Num) or not v.text.isdigit():
+            raise LegError(
+                "expand() takes one keyword argument, max_terms=<integer>",
+                code="E212",
+                help="write expand(e) or expand(e, max_terms=100000)",
+            )
+        if len(e.args) != 1:
+            raise LegError("expand takes one argument", code="E102")
+        node = self.hooks.expand(self.expr(env, e.args[0]).node, int(v.text))
+        return self._relabels(env, Value(node), e.relabels, "expand(...)")
+
+    def _sym_grad(self, env: Env, e: ast.Call) -> Value:
+        """``sym_grad(f, S)``: the gradient by a symmetric tensor, ``(G + G^T) / 2``;
+        ``sym_grad(f, S, convention=constrained)``: ``G + G^T - G o I`` (``diff.symmetric``)."""
+        conv = "projected"
+        for k, v in e.kwargs:
+            if k != "convention" or not isinstance(v, ast.Ref) or v.legs or v.name not in CONVENTIONS:
+                raise LegError(
+                    f"sym_grad() takes no keyword argument {k}= with that value",
+                    code="E212",
+                    help="write sym_grad(f, S) or sym_grad(f, S, convention=constrained)",
+                )
+            conv = v.name
+        if len(e.args) != 2:
+            raise LegError(f"sym_grad takes 2 arguments (f, S), got {len(e.args)}", code="E102")
+        f = self.expr(env, e.args[0])
+        wrt = e.args[1]
+        var = self.expr(env, wrt).node
+        if not isinstance(wrt, ast.Ref) or wrt.legs or not isinstance(var, Tensor) or var.is_const:
+            raise LegError("sym_grad(f, S): S must be a declared, non-const tensor", code="E210")
+        if not any(fact[0] in ("symmetric", "antisymmetric") for fact in var.facts):
+            raise LegError(
+                f"sym_grad(f, {wrt.name}): {wrt.name} is not declared symmetric or antisymmetric",
+                code="E210",
+                help=f"declare it, e.g. {wrt.name}: [i, j] symmetric(i, j), or use d(f)/d({wrt.name})",
+            )
+        slots = tuple(s for s, _ in var.slots)
+        new = choose_new_legs(f.node.legset, slots)
+        node = self.hooks.sym_grad(f.node, var, new, conv)
+        order = (f.order or f.node.legs) + new
+        return self._relabels(env, Value(node, tuple(order)), e.relabels, "sym_grad(...)")
 
     def _user_call(self, env: Env, fd: FuncDef, e: ast.Call) -> Value:
         d = fd.ast

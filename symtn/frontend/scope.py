@@ -36,14 +36,16 @@ class FuncDef:
 
 @dataclass
 class Hooks:
-    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)`` and ``simplify(e)``.
+    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)``, ``simplify(e)``, ``factor(e)``.
 
     The frontend does not import them (imports flow forward); ``symtn.program`` wires them in.
     """
 
     diff: Callable[[Node, Node, tuple[str, ...]], Node]
-    expand: Callable[[Node], Node]
+    expand: Callable[..., Node]  # (node[, max_terms]) -> the path expansion
     simplify: Callable[[Node], Node]
+    factor: Callable[[Node], Node]
+    sym_grad: Callable[[Node, Node, tuple[str, ...], str], Node]
 
 
 @dataclass

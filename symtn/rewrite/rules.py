@@ -17,6 +17,7 @@ from typing import Any
 
 import sympy as sp
 
+from symtn.errors import SymtnError
 from symtn.ir.nodes import (
     ONE,
     Bubble,
@@ -32,7 +33,7 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.ir.walk import fresh, rename_legs
-from symtn.rewrite import elementwise, elementwise_canon, networks
+from symtn.rewrite import elementwise, elementwise_canon, networks, powers
 from symtn.rewrite.canonical import canonical_key, shape_key, signed_match
 from symtn.rewrite.elementwise import scaled
 
@@ -140,6 +141,9 @@ def flatten_sum(s: Sum) -> Node | None:
     return Sum(tuple(terms), tuple(coeffs))
 
 
+_flatten_sum = flatten_sum
+
+
 def collect_terms(s: Sum) -> Node | None:
     """``a * X + b * X' = (a + s b) * X`` when ``X' = s X`` up to renaming (``s = ±1``).
 
@@ -232,29 +236,70 @@ def frozen_constant(f: Frozen) -> Node | None:
 
 
 # ------------------------------------------------------------------ expansion (opt-in)
-def distribute(p: Product) -> Node | None:
-    """``A @ (B + C) = A @ B + A @ C`` for every Sum factor at once (the path expansion).
+MAX_TERMS = 10_000
+"""The default term budget of ``expand``: no Sum it builds may have more terms."""
 
-    Each term keeps the network's wiring, so the free legs are unchanged. Elementwise products
-    are not distributed (functions are not linear). Terminates: the Sums move above the
-    Product, and no new Sum factor is created.
-    """
-    if not networks.features(p)["Sum"]:
-        return None
-    choices: list[list[tuple[Node, sp.Expr]]] = []
-    for f in p.args:
-        if isinstance(f, Sum):
-            choices.append(list(zip(f.terms, f.coeffs, strict=True)))
-        else:
-            choices.append([(f, sp.Integer(1))])
-    if all(len(c) == 1 for c in choices):
-        return None
-    terms: list[Node] = []
-    coeffs: list[sp.Expr] = []
-    for combo in itertools.product(*choices):
-        terms.append(Product(*(t for t, _ in combo)))
-        coeffs.append(sp.Mul(*(c for _, c in combo)))
-    return Sum(tuple(terms), tuple(coeffs))
+
+def over_budget(count: int, max_terms: int, what: str) -> SymtnError:
+    """The E420 error for an expansion of ``count`` terms over the budget ``max_terms``."""
+    return SymtnError(
+        f"expand: {what} would have {count} terms, over the budget max_terms={max_terms}",
+        code="E420",
+        help="raise the budget (expand(e, max_terms=...)), or keep the network factored: "
+        "simplify(e) never expands, and factor(e) pulls common sub-networks out of sums",
+    )
+
+
+def bounded_distribute(max_terms: int) -> Rule:
+    """``distribute`` that raises E420 instead of building more than ``max_terms`` terms."""
+
+    def distribute(p: Product) -> Node | None:
+        """``A @ (B + C) = A @ B + A @ C`` for every Sum factor at once (the path expansion).
+
+        Each term keeps the network's wiring, so the free legs are unchanged. Elementwise
+        products are not distributed (functions are not linear). The number of terms (the
+        product of the Sum factors' term counts) is checked against the budget before any is
+        built. Terminates: the Sums move above the Product, and no new Sum factor is created.
+        """
+        if not networks.features(p)["Sum"]:
+            return None
+        choices: list[list[tuple[Node, sp.Expr]]] = []
+        for f in p.args:
+            if isinstance(f, Sum):
+                choices.append(list(zip(f.terms, f.coeffs, strict=True)))
+            else:
+                choices.append([(f, sp.Integer(1))])
+        if all(len(c) == 1 for c in choices):
+            return None
+        count = 1
+        for c in choices:
+            count *= len(c)
+        if count > max_terms:
+            raise over_budget(count, max_terms, f"a network of {len(p.args)} factors")
+        terms: list[Node] = []
+        coeffs: list[sp.Expr] = []
+        for combo in itertools.product(*choices):
+            terms.append(Product(*(t for t, _ in combo)))
+            coeffs.append(sp.Mul(*(c for _, c in combo)))
+        return Sum(tuple(terms), tuple(coeffs))
+
+    return distribute
+
+
+def bounded_flatten_sum(max_terms: int) -> Rule:
+    """``flatten_sum`` that raises E420 when the flattened sum has more than ``max_terms`` terms."""
+
+    def flatten_sum(s: Sum) -> Node | None:  # same __name__ as the rule it bounds
+        count = sum(len(t.terms) if isinstance(t, Sum) else 1 for t in s.terms)
+        if count > max_terms:
+            raise over_budget(count, max_terms, "a sum")
+        return _flatten_sum(s)
+
+    flatten_sum.__doc__ = _flatten_sum.__doc__
+    return flatten_sum
+
+
+distribute = bounded_distribute(MAX_TERMS)
 
 
 def frozen_distribute(f: Frozen) -> Node | None:
@@ -288,6 +333,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
         networks.antisymmetric_zero,
         networks.isometry,
         networks.odd_symmetry_zero,
+        powers.hadamard_power,
     ),
     Sum: (flatten_sum, collect_terms, sum_single),
     Delta: (delta_scalar,),
@@ -295,7 +341,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
     Reshape: (networks.reshape_trivial,),
     Frozen: (frozen_nested, frozen_constant),
     Elementwise: elementwise.RULES + elementwise_canon.RULES,
-    Tensor: (),
+    Tensor: (powers.symmetry_canon,),
     Zero: (),
     Bubble: (),
 }
@@ -306,12 +352,17 @@ PREPARE: dict[type[Node], Rule] = {Product: flatten_product}
 deep network once is linear; flattening it level by level would be quadratic)."""
 
 
-def rule_table(*, expand: bool = False, strip: bool = False) -> dict[type[Node], tuple[Rule, ...]]:
+def rule_table(
+    *, expand: bool = False, strip: bool = False, max_terms: int = MAX_TERMS
+) -> dict[type[Node], tuple[Rule, ...]]:
     """The rules ``simplify`` uses: ``CORE`` plus distribution (``expand``) and ``inline_frozen``
-    (``strip``). Distribution runs after the cheap network rules."""
+    (``strip``). Distribution runs after the cheap network rules; with ``expand`` no sum may
+    exceed ``max_terms`` terms (E420)."""
     table = dict(CORE)
     if expand:
-        table[Product] = table[Product] + (distribute,)
+        flat = bounded_flatten_sum(max_terms)
+        table[Sum] = tuple(flat if r is flatten_sum else r for r in table[Sum])
+        table[Product] = table[Product] + (bounded_distribute(max_terms),)
         table[Frozen] = table[Frozen] + (frozen_distribute,)
     if strip:
         table[Frozen] = (inline_frozen,)

@@ -19,7 +19,8 @@ import sympy as sp
 
 from symtn.ir.nodes import Frozen, Node, Product, Sum
 from symtn.rewrite.canonical import deep_recursion, sort_key
-from symtn.rewrite.rules import PREPARE, Rule, rule_table
+from symtn.rewrite.powers import free_antisymmetric
+from symtn.rewrite.rules import MAX_TERMS, PREPARE, Rule, rule_table
 
 
 def canonical_order(node: Node) -> Node:
@@ -108,34 +109,57 @@ class Simplifier:
         return canonical_order(node)
 
 
-def simplify(node: Node, *, expand: bool = False) -> Node:
+def simplify(node: Node, *, expand: bool = False, max_terms: int = MAX_TERMS) -> Node:
     """Rewrite ``node`` to its simplified canonical form.
 
     Flattens networks and sums, absorbs and merges copy tensors, fuses reshapes, propagates
     zeros, folds function bubbles, uses declared facts (symmetric, antisymmetric, isometry),
-    collects like terms (equal up to renaming of bound legs, exact sympy coefficients) and
-    orders factors and terms canonically.
+    merges powers in elementwise products (``x * x = x^2``, ``x / x = 1`` with sympy's
+    convention: equal wherever the input is finite, see ``rewrite.powers``), collects like terms
+    (equal up to renaming of bound legs, exact sympy coefficients) and orders factors and terms
+    canonically.
 
     Args:
         node: any IR node.
         expand: also distribute networks over sums (the path expansion; see ``expand``).
+        max_terms: with ``expand``, the largest sum the expansion may build.
 
     Returns:
         An equal node with the same free legs and sizes (leg *order* may differ: it follows the
         canonical factor order). ``simplify`` is idempotent: ``simplify(simplify(e)) is
-        simplify(e)``.
+        simplify(e)``. Without ``expand`` no rule multiplies terms, so the result is never larger
+        than the input's sum-free networks (deep networks are flattened in linear time).
+
+    Raises:
+        SymtnError: E420 when ``expand`` would build a sum of more than ``max_terms`` terms.
     """
-    key = "rewrite.expand" if expand else "rewrite.simplify"
-    return Simplifier(rule_table(expand=expand), key)(node)
+    key = f"rewrite.expand.{max_terms}" if expand else "rewrite.simplify"
+    run = Simplifier(rule_table(expand=expand, max_terms=max_terms), key)
+    out = run(node)
+    for _ in range(3):  # antisymmetric tensors on free legs: sorted legs, sign outside
+        signed = free_antisymmetric(out)
+        if signed is out:
+            break
+        out = run(signed)
+    return out
 
 
-def expand(node: Node) -> Node:
+def expand(node: Node, max_terms: int = MAX_TERMS) -> Node:
     """The path expansion: ``simplify`` with networks distributed over sums.
 
     The result is a flat weighted sum of networks (``frozen`` is pushed to the leaves, so it
-    stays a stop-gradient); function bubbles are kept whole.
+    stays a stop-gradient); function bubbles are kept whole. Expansion is opt-in and bounded:
+    a network of ``k`` two-term sums has ``2^k`` paths, so every sum the expansion builds is
+    checked against ``max_terms`` before it is built.
+
+    Args:
+        node: any IR node.
+        max_terms: the term budget (default ``rules.MAX_TERMS`` = 10000).
+
+    Raises:
+        SymtnError: E420 naming the budget when a sum would exceed ``max_terms`` terms.
     """
-    return simplify(node, expand=True)
+    return simplify(node, expand=True, max_terms=max_terms)
 
 
 def postmap(node: Node, fn: Callable[[Node], Node]) -> Node:

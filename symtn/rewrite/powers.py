@@ -1,0 +1,241 @@
+"""Declared symmetries on single tensors, and power algebra on elementwise (Hadamard) products.
+
+``symmetry_canon`` puts the legs of a symmetric / antisymmetric tensor occurrence in sorted order
+(``S[j, i] -> S[i, j]``, ``K[j, i] -> -K[i, j]``), so equal occurrences are equal nodes.
+
+``hadamard_power`` merges two factors of an elementwise product over the same base into one
+power: ``x * x -> x^2``, ``x^a * x^b -> x^(a+b)``, ``x / x -> 1``. An elementwise product ``x * y``
+is the network ``x[a] @ y[b] @ delta[i, a, b]`` (every leg of both factors meets a copy tensor),
+so the rule looks for two factors whose legs pair up through the same copy tensors.
+
+Convention for powers (the one sympy uses for ``x / x``): exponents add, and ``x^a * x^-a``
+is ``1``, also where ``x = 0``. The rewritten expression equals the original wherever the
+original is finite; at a removable singularity (``x / x`` at ``x = 0``, where the unsimplified
+form evaluates to NaN) the simplified form takes the limit value. It never changes a finite
+value: ``(x^2)^(1/2)`` is ``abs(x)``, not ``x`` (operands are real, and nested powers are
+combined by sympy's own assumption-aware ``Pow`` evaluation, see ``elementwise.fold``).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import sympy as sp
+
+from symtn.ir.nodes import Delta, Elementwise, Node, Product, Sum, Tensor, arg_symbols
+from symtn.ir.walk import rename_legs
+from symtn.rewrite.canonical import is_isomorphic, symmetry_blocks
+from symtn.rewrite.elementwise import ones_like, scaled
+from symtn.rewrite.networks import features, owners
+
+_BAD = (sp.zoo, sp.nan, sp.oo, -sp.oo)
+
+
+# ------------------------------------------------------------------ declared symmetries
+def _perm_parity(perm: list[int]) -> int:
+    sign, seen = 1, set()
+    for start in range(len(perm)):
+        if start in seen:
+            continue
+        length, i = 0, start
+        while i not in seen:
+            seen.add(i)
+            i = perm[i]
+            length += 1
+        if length % 2 == 0:
+            sign = -sign
+    return sign
+
+
+def sort_slots(t: Tensor, kinds: tuple[str, ...], only: frozenset[str] | None = None) -> Node | None:
+    """``t`` with the legs of its ``kinds`` slot groups sorted by name (times the sign of the
+    permutation for antisymmetric groups), or None when they are sorted already. With
+    ``only``, groups with a leg outside ``only`` are left alone."""
+    if not t.facts:
+        return None
+    legs = list(t.legs)
+    sign = 1
+    for kind in kinds:
+        for _, blocks in symmetry_blocks(t, kind):
+            names = [tuple(legs[s] for s in b) for b in blocks]
+            if only is not None and any(leg not in only for b in names for leg in b):
+                continue
+            perm = sorted(range(len(blocks)), key=names.__getitem__)
+            if perm == list(range(len(blocks))):
+                continue
+            for b, src in zip(blocks, perm, strict=True):
+                for slot, name in zip(b, names[src], strict=True):
+                    legs[slot] = name
+            if kind == "antisymmetric":
+                sign *= _perm_parity(perm) ** len(blocks[0])
+    if tuple(legs) == t.legs:
+        return None
+    out = Tensor(t.name, t.slots, tuple(legs), t.facts)
+    return scaled(out, sp.Integer(sign))
+
+
+def symmetry_canon(t: Tensor) -> Node | None:
+    """``S[j, i] = S[i, j]`` for ``symmetric(i, j)``: sort the legs of symmetric slot groups.
+
+    Blocks ``symmetric((i, j), (k, l))`` are sorted as tuples; only the facts
+    ``canonical.symmetry_blocks`` accepts are used. Antisymmetric groups are left to
+    ``free_antisymmetric``: their sign would depend on the names of bound legs, which are
+    arbitrary. Terminates: applies only to unsorted groups and leaves them sorted.
+    """
+    return sort_slots(t, ("symmetric",))
+
+
+def free_antisymmetric(node: Node) -> Node:
+    """``K[j, i] = -K[i, j]`` for ``antisymmetric(i, j)`` where ``i, j`` are free legs of ``node``.
+
+    Applied to the root of a simplified expression only: tensors that are the root, a term of
+    the root sum, or a factor of the root network (or of a root term), with all their
+    antisymmetric legs free there. Legs free at the root are not renamable, so sorting them is
+    canonical; bound legs are matched up to renaming by ``collect_terms`` instead. Returns
+    ``node`` itself when nothing changes (the caller re-simplifies a changed result).
+    """
+    free = node.legset
+
+    def fix(t: Node) -> Node:
+        if isinstance(t, Tensor):
+            return sort_slots(t, ("antisymmetric",), free) or t
+        if isinstance(t, Product):
+            new = [fix(f) for f in t.args]
+            return t if all(a is b for a, b in zip(new, t.args, strict=True)) else Product(*new)
+        return t
+
+    if isinstance(node, Sum):
+        terms = tuple(fix(t) for t in node.terms)
+        if all(a is b for a, b in zip(terms, node.terms, strict=True)):
+            return node
+        return Sum(terms, node.coeffs)
+    return fix(node)
+
+
+# ------------------------------------------------------------------ power algebra
+def _as_power(f: Node) -> tuple[sp.Expr, tuple[Node, ...]]:
+    """``f`` as a rule over operands: a bubble's own, or ``x0`` over ``f``."""
+    if isinstance(f, Elementwise):
+        return f.fn, f.operands
+    return arg_symbols(1)[0], (f,)
+
+
+def combine_rules(f: Node, g: Node) -> tuple[sp.Expr, tuple[Node, ...]] | None:
+    """The rule of ``f * g`` (same legs) over the union of their operands, or None when that
+    rule is still a product (different bases: keep the two factors, as ``elementwise_canon``
+    would split them again)."""
+    fa, oa = _as_power(f)
+    fb, ob = _as_power(g)
+    operands = list(oa)
+    mapping: dict[sp.Symbol, sp.Expr] = {}
+    shared = False
+    for y, o in zip(arg_symbols(len(ob)), ob, strict=True):
+        twin = next((k for k, prev in enumerate(operands) if prev is o), None)
+        if twin is None:
+            twin = next((k for k, prev in enumerate(operands) if is_isomorphic(prev, o)), None)
+        if twin is None:
+            operands.append(o)
+            twin = len(operands) - 1
+        else:
+            shared = True
+        mapping[y] = sp.Dummy(f"y{twin}")
+    if not shared:
+        return None
+    back = {d: arg_symbols(len(operands))[int(d.name[1:])] for d in mapping.values()}
+    rule = fa * fb.xreplace(mapping).xreplace(back)
+    if rule.has(*_BAD):
+        return None
+    _, rest = rule.as_coeff_Mul()
+    if rest.is_Mul:
+        return None
+    return rule, tuple(operands)
+
+
+def _bubble(rule: sp.Expr, operands: tuple[Node, ...], like: Node) -> Node:
+    xs = arg_symbols(len(operands))
+    used = [i for i, x in enumerate(xs) if x in rule.free_symbols]
+    if not used:
+        return scaled(ones_like(like), rule)
+    mapping = {xs[i]: arg_symbols(len(used))[k] for k, i in enumerate(used)}
+    return Elementwise(rule.xreplace(mapping), tuple(operands[i] for i in used))
+
+
+def _attachments(p: Product, own: dict[str, list[int]], i: int) -> dict[int, list[str]] | None:
+    """The copy tensors factor ``i``'s legs meet (delta index -> legs), or None if some leg
+    is free or meets a non-copy tensor."""
+    out: dict[int, list[str]] = {}
+    for leg in p.args[i].legs:
+        j = next((k for k in own[leg] if k != i), None)
+        if j is None or not isinstance(p.args[j], Delta):
+            return None
+        out.setdefault(j, []).append(leg)
+    return out
+
+
+def hadamard_power(p: Product) -> Node | None:
+    """``x^a * x^b = x^(a+b)`` inside a network: two factors of an elementwise product over
+    the same base become one power bubble.
+
+    Factors ``f`` and ``g`` qualify when each of their legs meets a copy tensor and they meet
+    the same copy tensors equally often (so ``g``'s legs pair with ``f``'s and the paired
+    indices are equal). ``g`` is renamed onto ``f``'s legs, the copy tensors lose ``g``'s legs,
+    and ``f`` becomes the bubble of the combined rule when sympy combines it into one power
+    (``x0 * x0 = x0^2``, ``x0 * x0^-1 = 1``; see the module note on ``x / x``). Multi-term sums
+    are not merged (``expand`` distributes them). Scalar factors (no legs) qualify too.
+    Terminates: the number of non-copy-tensor factors decreases.
+    """
+    if len(p.args) < 2:
+        return None
+    if not features(p)["Delta"] and sum(1 for f in p.args if not f.sig) < 2:
+        return None
+    own = owners(p.args)
+    groups: dict[tuple[tuple[int, int], ...], list[tuple[int, dict[int, list[str]]]]] = {}
+    for i, f in enumerate(p.args):
+        if isinstance(f, (Delta, Sum)):
+            continue
+        att = _attachments(p, own, i)
+        if att is None:
+            continue
+        key = tuple(sorted((d, len(legs)) for d, legs in att.items()))
+        groups.setdefault(key, []).append((i, att))
+    for members in groups.values():
+        for x, (i, att_f) in enumerate(members):
+            for j, att_g in members[x + 1 :]:
+                out = _merge(p, i, att_f, j, att_g)
+                if out is not None:
+                    return out
+    return None
+
+
+Attach = dict[int, list[str]]
+
+
+def _merge(p: Product, i: int, att_f: Attach, j: int, att_g: Attach) -> Node | None:
+    f, g = p.args[i], p.args[j]
+    sizes = f.sizes
+    pairing = {}
+    for d, legs in att_f.items():
+        for lf, lg in zip(legs, att_g[d], strict=True):
+            if g.sizes[lg] != sizes[lf]:
+                return None
+            pairing[lg] = lf
+    combined = combine_rules(f, rename_legs(g, pairing))
+    if combined is None:
+        return None
+    merged = _bubble(combined[0], combined[1], f)
+    gone = Counter(pairing)
+    out: list[Node] = []
+    for k, h in enumerate(p.args):
+        if k == i:
+            out.append(merged)
+        elif k == j:
+            continue
+        elif k in att_g:
+            assert isinstance(h, Delta)
+            out.append(Delta(h.dim, tuple(leg for leg in h.legs if leg not in gone)))
+        else:
+            out.append(h)
+    return Product(*out)
+
+
+__all__ = ["combine_rules", "free_antisymmetric", "hadamard_power", "sort_slots", "symmetry_canon"]
