@@ -55,6 +55,8 @@ from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, factor, is_isomorphic, simplify
+from symtn.rewrite.user_rules import UserRule as Rule
+from symtn.rulecheck import rule
 
 __version__ = "0.1.0"
 
@@ -67,6 +69,7 @@ __all__ = [
     "NoRuleError",
     "Node",
     "Program",
+    "Rule",
     "SizeError",
     "SymtnError",
     "SymtnSyntaxError",
@@ -105,6 +108,7 @@ __all__ = [
     "pow",
     "project",
     "relu",
+    "rule",
     "sigmoid",
     "sign",
     "simplify",

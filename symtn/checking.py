@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
@@ -21,6 +23,9 @@ from symtn.ir.nodes import Delta, Node, Sum, Tensor, Zero
 from symtn.ir.walk import preorder, tensors
 from symtn.lower import evaluate
 from symtn.rewrite import expand, is_isomorphic, simplify, strip_frozen
+
+if TYPE_CHECKING:
+    from symtn.rewrite.user_rules import UserRule
 
 
 @dataclass
@@ -136,19 +141,41 @@ def random_value(
     return x
 
 
-def decide(lhs: Node, rhs: Node | None, *, seeds: int = 3, symbolic: bool = True) -> CheckResult:
-    """Decide ``lhs == rhs`` (``rhs`` None means ``0``)."""
+def decide(
+    lhs: Node,
+    rhs: Node | None,
+    *,
+    seeds: int = 3,
+    symbolic: bool = True,
+    sizes: dict[sp.Symbol, int] | None = None,
+    rules: Sequence[UserRule] = (),
+) -> CheckResult:
+    """Decide ``lhs == rhs`` (``rhs`` None means ``0``).
+
+    Args:
+        lhs, rhs: nodes with the same free legs and sizes.
+        seeds: random draws for the numeric test.
+        symbolic: try canonical forms first.
+        sizes: values for the size symbols of the numeric test (default ``choose_sizes``).
+        rules: user rewrite rules (identities and value constraints) used when simplifying;
+            the numeric test does not know value constraints, so it may refute a check that
+            holds only under them.
+    """
     lhs = strip_frozen(lhs)
     rhs = Zero(lhs.sig) if rhs is None else strip_frozen(rhs)
     if symbolic:
-        a, b = simplify(lhs), simplify(rhs)
-        if a is b or is_isomorphic(a, b) or isinstance(simplify(add(a, b, sign=-1)), Zero):
+        a, b = simplify(lhs, rules=rules), simplify(rhs, rules=rules)
+        if a is b or is_isomorphic(a, b) or isinstance(simplify(add(a, b, sign=-1), rules=rules), Zero):
             return CheckResult(True, "symbolic")
         ea, eb = expand(a), expand(b)
-        if is_isomorphic(ea, eb) or isinstance(expand(add(ea, eb, sign=-1)), Zero):
+        if rules:
+            ea, eb = simplify(ea, rules=rules), simplify(eb, rules=rules)
+        if is_isomorphic(ea, eb) or isinstance(
+            simplify(add(ea, eb, sign=-1), expand=True, rules=rules), Zero
+        ):
             return CheckResult(True, "symbolic")
     diff_node = add(lhs, rhs, sign=-1)
-    sizes = choose_sizes(diff_node)
+    sizes = choose_sizes(diff_node) if sizes is None else sizes
     ts = tensors(diff_node)
     order = lhs.legs
     worst = CheckResult(True, "numeric", sizes={s.name: v for s, v in sizes.items()})

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -32,7 +33,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     for st in prog.statements:
         if isinstance(st, CheckStmt):
             zero = st.rhs.node.legset != st.lhs.node.legset and not st.rhs.node.sig
-            res = decide(st.lhs.node, None if zero else st.rhs.node)
+            res = decide(st.lhs.node, None if zero else st.rhs.node, rules=st.rules)
             mark = "ok  " if res.holds else "FAIL"
             print(f"{mark} line {st.line}: {st.text}\n     {res.describe()}")
             failed += not res.holds
@@ -81,6 +82,7 @@ def cmd_simplify(args: argparse.Namespace) -> int:
     from symtn.rewrite import expand, factor
 
     prog = load(args.file)
+    rules = select_rules(prog.rules, args.rules)
     for name in args.names or list(prog.bindings):
         if name not in prog.bindings:
             raise EvaluationError(f"no binding named {name}", code="E300")
@@ -90,10 +92,31 @@ def cmd_simplify(args: argparse.Namespace) -> int:
         if args.factor:
             node = factor(node)
         if args.cse:
-            print(cse(show_node(node)).notation(name))
+            print(cse(show_node(node, rules)).notation(name))
         else:
-            print(f"{name} = {show_text(node)}")
+            print(f"{name} = {show_text(node, rules=rules)}")
     return 0
+
+
+def select_rules(groups: dict[str, list[Any]], spec: str | None) -> list[Any]:
+    """The rules of the comma-separated groups in ``spec`` (None: every group; "": none)."""
+    if spec is None:
+        return [r for rs in groups.values() for r in rs]
+    chosen: list[Any] = []
+    for g in (x.strip() for x in spec.split(",")):
+        if not g:
+            continue
+        if g not in groups:
+            from difflib import get_close_matches
+
+            near = get_close_matches(g, list(groups), n=1)
+            raise SymtnError(
+                f"unknown rule group {g}",
+                code="E101",
+                help=f"did you mean {near[0]}?" if near else f"rule groups: {', '.join(groups) or 'none'}",
+            )
+        chosen += groups[g]
+    return chosen
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -138,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--factor", action="store_true", help="pull common sub-networks out of sums")
     s.add_argument(
         "--cse", action="store_true", help="print repeated sub-expressions once, as let-bindings"
+    )
+    s.add_argument(
+        "--rules", help="comma-separated rule groups to apply (default: all of the file's rules; '' for none)"
     )
     s.set_defaults(fn=cmd_simplify)
     d = sub.add_parser(

@@ -18,6 +18,8 @@ from symtn.frontend.syntax import parse_text
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.printer import to_notation
 from symtn.rewrite import expand, factor, simplify
+from symtn.rewrite.user_rules import UserRule
+from symtn.rulecheck import rule as make_rule
 
 
 def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
@@ -29,7 +31,19 @@ def _sym_grad_hook(f: Node, var: Node, new_legs: tuple[str, ...], convention: st
     return diff(f, var, new_legs, symmetric=convention)
 
 
-HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify, factor=factor, sym_grad=_sym_grad_hook)
+def _simplify_rules_hook(node: Node, rules: Sequence[UserRule]) -> Node:
+    return simplify(node, rules=rules)
+
+
+HOOKS = Hooks(
+    diff=_diff_hook,
+    expand=expand,
+    simplify=simplify,
+    factor=factor,
+    sym_grad=_sym_grad_hook,
+    simplify_rules=_simplify_rules_hook,
+    make_rule=make_rule,
+)
 
 
 @dataclass
@@ -49,6 +63,8 @@ class Program:
         bindings: name -> IR expression for every ``name = ...`` / typed binding, in order.
         tensors: name -> declared tensor variable.
         warnings: lints (W301-W303) raised while resolving.
+        rules: rule group name -> the program's user rewrite rules of that group, in order
+            (pass them to ``symtn.simplify(e, rules=...)``).
     """
 
     def __init__(self, resolved: Resolved, source: str, path: str | None = None) -> None:
@@ -58,6 +74,7 @@ class Program:
         self.bindings: dict[str, Node] = {k: v.node for k, v in resolved.bindings.items()}
         self.tensors: dict[str, Tensor] = dict(resolved.tensors)
         self.warnings: list[SymtnError] = list(resolved.warnings)
+        self.rules: dict[str, list[UserRule]] = {k: list(v) for k, v in resolved.rules.items()}
 
     def __getitem__(self, name: str) -> Node:
         if name in self.bindings:
@@ -80,7 +97,7 @@ class Program:
     def check_all(self) -> list[CheckOutcome]:
         """Decide every ``check`` statement."""
         return [
-            CheckOutcome(c, decide(c.lhs.node, None if _is_zero_rhs(c) else c.rhs.node))
+            CheckOutcome(c, decide(c.lhs.node, None if _is_zero_rhs(c) else c.rhs.node, rules=c.rules))
             for c in self.resolved.checks
         ]
 
@@ -114,14 +131,14 @@ def load(path: str | Path) -> Program:
     return parse(data, str(p))
 
 
-def show_node(node: Node) -> Node:
-    """The node ``show`` prints: ``simplify(node)``."""
-    return simplify(node)
+def show_node(node: Node, rules: Sequence[UserRule] = ()) -> Node:
+    """The node ``show`` prints: ``simplify(node)`` (with user ``rules``)."""
+    return simplify(node, rules=rules)
 
 
-def show_text(node: Node, order: Sequence[str] | None = None) -> str:
-    """The canonical notation of the simplified expression, with its legs."""
-    s = show_node(node)
+def show_text(node: Node, order: Sequence[str] | None = None, rules: Sequence[UserRule] = ()) -> str:
+    """The canonical notation of the simplified expression (with ``rules``), with its legs."""
+    s = show_node(node, rules)
     sizes = s.sizes
     legs = ", ".join(f"{leg}: {sizes[leg]}" for leg in (order or s.legs))
     return f"{to_notation(s)}    : [{legs}]"

@@ -133,7 +133,7 @@ def diff(
     Raises:
         LegError: E210 if ``wrt`` is not a tensor or is const; E207 for duplicate names or
             names already used by ``f``; E102 for the wrong number of names.
-        NoRuleError: E215 for an unknown ``symmetric`` convention, or ``"constrained"`` with a
+        NoRuleError: E216 for an unknown ``symmetric`` convention, or ``"constrained"`` with a
             symmetry group of more than two blocks.
 
     Sources: NOTATION.md 7.7; NTN (arXiv 2102.13196) section 5; Matrix Cookbook section 2.

@@ -86,13 +86,13 @@ def constrain(grad: Node, var: Tensor, new_legs: tuple[str, ...], convention: st
     antisymmetric fact of ``var``.
 
     Raises:
-        NoRuleError: E215 for an unknown convention, or ``constrained`` with a symmetry group
+        NoRuleError: E216 for an unknown convention, or ``constrained`` with a symmetry group
             of more than two blocks (its orbit sizes are not a product of pair deltas).
     """
     if convention not in CONVENTIONS:
         raise NoRuleError(
             f"unknown symmetric convention {convention!r}; use one of {', '.join(CONVENTIONS)}",
-            code="E215",
+            code="E216",
         )
     sizes = grad.sizes
     out = grad
@@ -108,7 +108,7 @@ def constrain(grad: Node, var: Tensor, new_legs: tuple[str, ...], convention: st
                 raise NoRuleError(
                     f"the constrained derivative by {var.name} is defined here for symmetric pairs "
                     f"only; {var.name} has a {kind} group of {len(blocks)} blocks",
-                    code="E215",
+                    code="E216",
                     help='use symmetric="projected" (the symmetrised gradient) instead',
                 )
             if anti:  # S_ji = -S_ij, zero diagonal: dF/ds_ij = G_ij - G_ji

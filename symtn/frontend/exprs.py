@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import sympy as sp
 
 from symtn.errors import LegError, NameResolutionError, SizeError, SymtnError, SymtnLint, SymtnWarning
@@ -43,6 +46,8 @@ class ExprResolver:
     def __init__(self, diag: Diagnostics, hooks: Hooks) -> None:
         self.diag = diag
         self.hooks = hooks
+        self.rules: dict[str, list[Any]] = {}
+        """User rule groups declared so far (filled by the statement resolver)."""
 
     # ------------------------------------------------------------- entry
     def expr(self, env: Env, e: ast.Expr) -> Value:
@@ -330,6 +335,8 @@ class ExprResolver:
                     "simplify": self.hooks.simplify,
                     "factor": self.hooks.factor,
                 }[name]
+                if name == "simplify":
+                    fn = self._simplifier(sub)
                 v = Value(fn(args[0]))
         else:
             known = list(env.funcs) + list(builtins.KNOWN_FUNCTIONS)
@@ -384,6 +391,25 @@ class ExprResolver:
         node = self.hooks.sym_grad(f.node, var, new, conv)
         order = (f.order or f.node.legs) + new
         return self._relabels(env, Value(node, tuple(order)), e.relabels, "sym_grad(...)")
+
+    def _simplifier(self, groups: list[str] | None) -> Callable[[Node], Node]:
+        """``simplify`` with the user rules declared so far, or with the named groups only."""
+        if groups:
+            for g in groups:
+                if g not in self.rules:
+                    declared = ", ".join(self.rules) or "none"
+                    raise NameResolutionError(
+                        f"unknown rule group {g}",
+                        code="E101",
+                        help=did_you_mean(g, list(self.rules)) or f"rule groups declared so far: {declared}",
+                    )
+            chosen = [r for g in dict.fromkeys(groups) for r in self.rules[g]]
+        else:
+            chosen = [r for group in self.rules.values() for r in group]
+        hook = self.hooks.simplify_rules
+        if not chosen or hook is None:
+            return self.hooks.simplify
+        return lambda node: hook(node, chosen)
 
     def _user_call(self, env: Env, fd: FuncDef, e: ast.Call) -> Value:
         d = fd.ast

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import sympy as sp
 
 from symtn.errors import LegError, NameResolutionError, SizeError, SymtnError
 from symtn.frontend import ast
-from symtn.frontend.exprs import Diagnostics, ExprResolver, check_signature
+from symtn.frontend.exprs import Diagnostics, ExprResolver, check_signature, x_size
 from symtn.frontend.scope import Env, FuncDef, Hooks, Value
-from symtn.ir.nodes import Tensor, size_str
+from symtn.ir.nodes import Node, Tensor, Zero, size_str
 
 
 @dataclass
@@ -21,6 +22,8 @@ class CheckStmt:
     rhs: Value
     text: str
     line: int
+    rules: tuple[Any, ...] = ()
+    """User rules declared before the check (used when proving it)."""
 
 
 @dataclass
@@ -43,6 +46,7 @@ class Resolved:
     shows: list[ShowStmt] = field(default_factory=list)
     statements: list[CheckStmt | ShowStmt] = field(default_factory=list)
     warnings: list[SymtnError] = field(default_factory=list)
+    rules: dict[str, list[Any]] = field(default_factory=dict)
 
 
 def _snippet(source: str, pos: ast.Pos) -> str:
@@ -92,6 +96,7 @@ class Resolver:
         self.exprs = ExprResolver(self.diag, hooks)
         self.env = Env()
         self.out = Resolved(self.env)
+        self.exprs.rules = self.out.rules
 
     def run(self) -> Resolved:
         for stmt in self.program.stmts:
@@ -151,20 +156,10 @@ class Resolver:
             lhs = self.exprs.expr(env, s.left)
             rhs = self.exprs.expr(env, s.right)
             zero_rhs = isinstance(s.right, ast.Num) and sp.Rational(s.right.text) == 0
-            if not zero_rhs and lhs.node.legset != rhs.node.legset:
-                raise LegError(
-                    f"check sides have different legs: [{', '.join(lhs.node.legs)}] and "
-                    f"[{', '.join(rhs.node.legs)}]",
-                    code="E206",
-                )
             if not zero_rhs:
-                ls, rs = lhs.node.sizes, rhs.node.sizes
-                for leg in ls:
-                    if ls[leg] != rs[leg] and sp.simplify(ls[leg] - rs[leg]) != 0:
-                        raise LegError(
-                            f"check sides give leg {leg} sizes {ls[leg]} and {rs[leg]}", code="E206"
-                        )
-            c = CheckStmt(lhs, rhs, _snippet(self.program.source, s.pos), s.pos[0])
+                _same_legs(lhs.node, rhs.node, "check")
+            rules = tuple(r for group in self.out.rules.values() for r in group)
+            c = CheckStmt(lhs, rhs, _snippet(self.program.source, s.pos), s.pos[0], rules)
             self.out.checks.append(c)
             self.out.statements.append(c)
             return
@@ -175,12 +170,44 @@ class Resolver:
             self.out.statements.append(sh)
             return
         if isinstance(s, ast.Rule):
-            raise SymtnError(
-                f"rule {s.name}: user rewrite rules are not supported yet",
-                code="E120",
-                help="rewrite rules are planned (NOTATION.md section 9); use check to state identities",
-            )
+            self._rule(s)
+            return
         raise SymtnError(f"unsupported statement {type(s).__name__}")
+
+    def _rule(self, s: ast.Rule) -> None:
+        """``rule name(A: [i, j], ...): lhs => rhs``: pattern tensors scoped to the rule; other
+        names are the program's (a rule naming declared tensors is a value constraint)."""
+        make = self.exprs.hooks.make_rule
+        if make is None:
+            raise SymtnError(f"rule {s.name}: user rewrite rules are not available here", code="E120")
+        scope = self.env.child()
+        patterns: list[Tensor] = []
+        for p in s.params:
+            if p.sig is None:
+                raise LegError(
+                    f"rule {s.name}: pattern tensor {p.name} needs its legs",
+                    code="E204",
+                    help=f"write {p.name}: [i, j] in the rule's parameters",
+                )
+            slots = []
+            for x in p.sig:
+                size = x_size(scope, x)
+                scope.bind_leg(x.name, size)
+                slots.append((x.name, size))
+            names = tuple(n for n, _ in slots)
+            if len(set(names)) != len(names):
+                raise LegError(f"duplicate leg in pattern tensor {p.name}", code="E207")
+            t = Tensor(p.name, tuple(slots), names, ())
+            scope.values[p.name] = Value(t, names, p.name)
+            patterns.append(t)
+        lhs = self.exprs.expr(scope, s.lhs).node
+        rhs = self.exprs.expr(scope, s.rhs).node
+        if isinstance(s.rhs, ast.Num) and sp.Rational(s.rhs.text) == 0 and lhs.sig:
+            rhs = Zero(lhs.sig)
+        _same_legs(lhs, rhs, f"rule {s.name}")
+        text = _snippet(self.program.source, s.pos)
+        rule = make(lhs, rhs, tuple(patterns), s.name, text=text, line=s.pos[0])
+        self.out.rules.setdefault(s.name, []).append(rule)
 
     def _tensor_decl(self, s: ast.TensorDecl) -> None:
         env = self.env
@@ -220,6 +247,19 @@ class Resolver:
             t = Tensor(name, tuple(slots), names, facts)
             self._declare_value(name, Value(t, names, name), s.pos)
             self.out.tensors[name] = t
+
+
+def _same_legs(lhs: Node, rhs: Node, what: str) -> None:
+    """E206 unless both sides have the same free legs with equal sizes."""
+    if lhs.legset != rhs.legset:
+        raise LegError(
+            f"{what} sides have different legs: [{', '.join(lhs.legs)}] and [{', '.join(rhs.legs)}]",
+            code="E206",
+        )
+    ls, rs = lhs.sizes, rhs.sizes
+    for leg in ls:
+        if ls[leg] != rs[leg] and sp.simplify(ls[leg] - rs[leg]) != 0:
+            raise LegError(f"{what} sides give leg {leg} sizes {ls[leg]} and {rs[leg]}", code="E206")
 
 
 def run_block(exprs: ExprResolver, scope: Env, block: ast.Block) -> Value:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from typing import Any
 
 import sympy as sp
 
@@ -36,7 +37,8 @@ class FuncDef:
 
 @dataclass
 class Hooks:
-    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)``, ``simplify(e)``, ``factor(e)``.
+    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)``, ``simplify(e)``, ``factor(e)``
+    and ``rule``.
 
     The frontend does not import them (imports flow forward); ``symtn.program`` wires them in.
     """
@@ -46,6 +48,10 @@ class Hooks:
     simplify: Callable[[Node], Node]
     factor: Callable[[Node], Node]
     sym_grad: Callable[[Node, Node, tuple[str, ...], str], Node]
+    simplify_rules: Callable[[Node, Sequence[Any]], Node] | None = None
+    """``simplify(e)`` with user rewrite rules (``rule`` statements)."""
+    make_rule: Callable[..., Any] | None = None
+    """Checks and builds a user rule: ``(lhs, rhs, patterns, name, text=, line=) -> rule``."""
 
 
 @dataclass

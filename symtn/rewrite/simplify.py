@@ -13,7 +13,8 @@ different schedule.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import sympy as sp
 
@@ -21,6 +22,9 @@ from symtn.ir.nodes import Frozen, Node, Product, Sum
 from symtn.rewrite.canonical import deep_recursion, sort_key
 from symtn.rewrite.powers import free_antisymmetric
 from symtn.rewrite.rules import MAX_TERMS, PREPARE, Rule, rule_table
+
+if TYPE_CHECKING:
+    from symtn.rewrite.user_rules import UserRule
 
 
 def canonical_order(node: Node) -> Node:
@@ -109,7 +113,9 @@ class Simplifier:
         return canonical_order(node)
 
 
-def simplify(node: Node, *, expand: bool = False, max_terms: int = MAX_TERMS) -> Node:
+def simplify(
+    node: Node, *, expand: bool = False, max_terms: int = MAX_TERMS, rules: Sequence[UserRule] = ()
+) -> Node:
     """Rewrite ``node`` to its simplified canonical form.
 
     Flattens networks and sums, absorbs and merges copy tensors, fuses reshapes, propagates
@@ -123,18 +129,28 @@ def simplify(node: Node, *, expand: bool = False, max_terms: int = MAX_TERMS) ->
         node: any IR node.
         expand: also distribute networks over sums (the path expansion; see ``expand``).
         max_terms: with ``expand``, the largest sum the expansion may build.
+        rules: user rewrite rules (``symtn.rule``, ``Program.rules``) applied after the built-in
+            ones wherever their left side matches (see ``rewrite.user_rules``); a network with a
+            sum factor is distributed when that lets a rule fire in its terms.
 
     Returns:
         An equal node with the same free legs and sizes (leg *order* may differ: it follows the
         canonical factor order). ``simplify`` is idempotent: ``simplify(simplify(e)) is
-        simplify(e)``. Without ``expand`` no rule multiplies terms, so the result is never larger
-        than the input's sum-free networks (deep networks are flattened in linear time).
+        simplify(e)`` (without user rules). Without ``expand`` no built-in rule multiplies terms,
+        so the result is never larger than the input's sum-free networks (deep networks are
+        flattened in linear time).
 
     Raises:
-        SymtnError: E420 when ``expand`` would build a sum of more than ``max_terms`` terms.
+        SymtnError: E420 when ``expand`` would build a sum of more than ``max_terms`` terms;
+            E215 when user rules keep firing without reaching a fixpoint.
     """
-    key = f"rewrite.expand.{max_terms}" if expand else "rewrite.simplify"
-    run = Simplifier(rule_table(expand=expand, max_terms=max_terms), key)
+    table = rule_table(expand=expand, max_terms=max_terms)
+    if rules:
+        from symtn.rewrite.rule_set import RuleSet
+
+        run = Simplifier(RuleSet(rules).extend(table))
+    else:
+        run = Simplifier(table, f"rewrite.expand.{max_terms}" if expand else "rewrite.simplify")
     out = run(node)
     for _ in range(3):  # antisymmetric tensors on free legs: sorted legs, sign outside
         signed = free_antisymmetric(out)
