@@ -54,6 +54,7 @@ from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, is_isomorphic, simplify
+from symtn.rewrite.gaussian import expectation
 
 __version__ = "0.1.0"
 
@@ -83,6 +84,7 @@ __all__ = [
     "evaluate",
     "exp",
     "expand",
+    "expectation",
     "frozen",
     "gelu",
     "hessian",

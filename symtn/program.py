@@ -18,6 +18,7 @@ from symtn.frontend.syntax import parse_text
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.printer import to_notation
 from symtn.rewrite import expand, simplify
+from symtn.rewrite.gaussian import expectation
 
 
 def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
@@ -25,7 +26,12 @@ def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
     return diff(f, var, new_legs)
 
 
-HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify)
+def _expectation_hook(e: Node, x: Node, mean: Node | None, cov: Node | None) -> Node:
+    assert isinstance(x, Tensor)
+    return expectation(e, x, mean, cov)
+
+
+HOOKS = Hooks(diff=_diff_hook, expand=expand, simplify=simplify, expectation=_expectation_hook)
 
 
 @dataclass

@@ -68,6 +68,8 @@ class ExprResolver:
             return self._call(env, e)
         if isinstance(e, ast.Deriv):
             return self._deriv(env, e)
+        if isinstance(e, ast.Expectation):
+            return self._expectation(env, e)
         if isinstance(e, ast.Neg):
             v = self.expr(env, e.expr)
             return Value(A.scale(v.node, -1), v.order)
@@ -283,6 +285,54 @@ class ExprResolver:
         node = self.hooks.diff(f.node, var, new)
         order = (f.order or f.node.legs) + new
         return self._relabels(env, Value(node, tuple(order)), e.relabels, "the derivative")
+
+    # ------------------------------------------------------------- expectations
+    def _expectation(self, env: Env, e: ast.Expectation) -> Value:
+        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook (NOTATION 9).
+
+        ``x`` must be a declared tensor; the mean ``0`` and the covariance ``I`` (when no value
+        is named ``I``) are the zero mean and identity covariance. Errors about the mean, the
+        covariance or a non-polynomial body point at that part of the source.
+        """
+        found = env.lookup_value(e.var)
+        var_span = self.diag.span(e.var_pos)
+        if found is None:
+            raise NameResolutionError(
+                f"unknown tensor {e.var}",
+                code="E101",
+                span=var_span,  # type: ignore[arg-type]
+                help=did_you_mean(e.var, env.all_value_names()),
+            )
+        if not isinstance(found.node, Tensor):
+            raise LegError(
+                f"E[{e.var} ~ ...]: {e.var} is not a declared tensor",
+                code="E231",
+                span=var_span,  # type: ignore[arg-type]
+                help=f"declare the Gaussian variable, e.g. {e.var}: [i], and use it in the expression",
+            )
+        x = found.node.variable
+        mean = None
+        if not (isinstance(e.mean, ast.Num) and sp.Rational(e.mean.text) == 0):
+            mean = self.expr(env, e.mean).node
+        cov = None
+        if not (isinstance(e.cov, ast.Ref) and e.cov.name == "I" and not e.cov.legs
+                and env.lookup_value("I") is None):
+            cov = self.expr(env, e.cov).node
+        body = self.expr(env, e.expr)
+        if self.hooks.expectation is None:
+            from symtn.errors import NoRuleError
+
+            raise NoRuleError("expectations are not available in this build", code="E233")
+        try:
+            node = self.hooks.expectation(body.node, x, mean, cov)
+        except SymtnError as err:
+            part = e.expr
+            if err.message.startswith("the mean") or " of the mean " in err.message:
+                part = e.mean
+            elif err.message.startswith("the covariance") or " of the covariance " in err.message:
+                part = e.cov
+            raise err.with_span(self.diag.span(part.pos)) from None  # type: ignore[arg-type]
+        return self._relabels(env, Value(node, body.order), e.relabels, "E[...](...)")
 
     # ------------------------------------------------------------- calls
     def _call(self, env: Env, e: ast.Call) -> Value:

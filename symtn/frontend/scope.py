@@ -36,7 +36,8 @@ class FuncDef:
 
 @dataclass
 class Hooks:
-    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)`` and ``simplify(e)``.
+    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)``, ``simplify(e)`` and
+    ``E[x ~ N(mu, C)](e)`` (``expectation(e, x, mu, C)``, None standing for ``0`` and ``I``).
 
     The frontend does not import them (imports flow forward); ``symtn.program`` wires them in.
     """
@@ -44,6 +45,7 @@ class Hooks:
     diff: Callable[[Node, Node, tuple[str, ...]], Node]
     expand: Callable[[Node], Node]
     simplify: Callable[[Node], Node]
+    expectation: Callable[[Node, Node, Node | None, Node | None], Node] | None = None
 
 
 @dataclass
