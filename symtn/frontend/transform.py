@@ -331,7 +331,13 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
                 tok_pos(law), E_EXPECTATION, "write N(0, I) for the standard normal, N(mu, C) in general",
             )
         return ast.Expectation(
-            str(var), args.args[0], args.args[1], body, tuple(relabels), pos=pos_of(meta), var_pos=tok_pos(var)
+            str(var),
+            args.args[0],
+            args.args[1],
+            body,
+            tuple(relabels),
+            pos=pos_of(meta),
+            var_pos=tok_pos(var),
         )
 
     def wrt(self, meta: Meta, name: Token, *legs: ast.LegList) -> ast.Ref:
