@@ -99,6 +99,15 @@ def test_vector_moments_with_mean() -> None:
     assert _value("y = E[x ~ N(1, 2)](sum(x^2))", v) == pytest.approx(N * (1 + 2))
 
 
+def test_scalar_gaussian_moments() -> None:
+    """s ~ N(m, v): E[s^4] = m^4 + 6 m^2 v + 3 v^2; N(0, 1): E[s^4 + 2 s^2] = 3 + 2."""
+    prog = symtn.parse("s, m, v: []\ny = E[s ~ N(m, v)](s^4)\nz = E[s ~ N(0, I)](s^4 + 2 * s^2)")
+    m, v = 0.7, 1.3
+    got = float(symtn.evaluate(prog["y"], {"m": np.array(m), "v": np.array(v)}))
+    assert got == pytest.approx(m**4 + 6 * m**2 * v + 3 * v**2, rel=1e-12)
+    assert float(symtn.evaluate(prog["z"], {})) == pytest.approx(5.0)
+
+
 def test_non_symmetric_covariance_uses_its_symmetric_part() -> None:
     v = _vals(5)
     c = v["Cn"]
