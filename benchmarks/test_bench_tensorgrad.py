@@ -79,17 +79,30 @@ def _timed(
     return result, statistics.median(times)
 
 
-def tg_numpy(t: Any, vals: dict[str, np.ndarray], dims: dict[Any, int]) -> tuple[np.ndarray, list[str]]:
+def tg_numpy(
+    t: Any, vals: dict[str, np.ndarray], dims: dict[Any, int], memo: dict[int, Any] | None = None
+) -> tuple[np.ndarray, list[str]]:
     """Evaluate a tensorgrad expression of sums, products, variables, deltas, renames and the
     elementwise ``tanh`` and ``pow`` with numpy (tensorgrad's own evaluator and compiler need
     torch named tensors, which torch 2.13 no longer has). Returns the array and its edge names,
-    axis by axis."""
+    axis by axis. Shared sub-expressions are evaluated once (``memo``, by object identity).
+    """
+    memo = {} if memo is None else memo
+    hit = memo.get(id(t))
+    if hit is None:
+        hit = memo[id(t)] = (_tg_numpy(t, vals, dims, memo), t)  # t kept alive: ids stay unique
+    return hit[0]  # type: ignore[no-any-return]
+
+
+def _tg_numpy(
+    t: Any, vals: dict[str, np.ndarray], dims: dict[Any, int], memo: dict[int, Any]
+) -> tuple[np.ndarray, list[str]]:
     from tensorgrad.tensor import Delta, Function, Product, Rename, Sum, Variable, Zero
 
     if isinstance(t, Variable):
         return vals[t.name], list(t.edges)
     if isinstance(t, Rename):
-        a, edges = tg_numpy(t.tensor, vals, dims)
+        a, edges = tg_numpy(t.tensor, vals, dims, memo)
         return a, [t.mapping.get(e, e) for e in edges]
     if isinstance(t, (Delta, Zero)):
         edges = list(t.edges)
@@ -106,7 +119,7 @@ def tg_numpy(t: Any, vals: dict[str, np.ndarray], dims: dict[Any, int]) -> tuple
         total: np.ndarray | None = None
         order: list[str] = []
         for w, term in zip(t.weights, t.terms, strict=True):
-            a, edges = tg_numpy(term, vals, dims)
+            a, edges = tg_numpy(term, vals, dims, memo)
             if total is None:
                 order = edges
                 total = float(w) * a
@@ -115,7 +128,7 @@ def tg_numpy(t: Any, vals: dict[str, np.ndarray], dims: dict[Any, int]) -> tuple
         assert total is not None
         return total, order
     if isinstance(t, Product):
-        parts = [tg_numpy(f, vals, dims) for f in t.factors]
+        parts = [tg_numpy(f, vals, dims, memo) for f in t.factors]
         letters: dict[str, str] = {}
         counts: dict[str, int] = {}
         for _, edges in parts:
@@ -125,9 +138,9 @@ def tg_numpy(t: Any, vals: dict[str, np.ndarray], dims: dict[Any, int]) -> tuple
         out = [e for e in letters if counts[e] == 1]
         spec = ",".join("".join(letters[e] for e in edges) for _, edges in parts)
         spec += "->" + "".join(letters[e] for e in out)
-        return np.einsum(spec, *(a for a, _ in parts)), out
+        return np.einsum(spec, *(a for a, _ in parts), optimize=True), out
     if isinstance(t, Function) and len(t.inputs) == 1 and not t.signature.edges and not t.shape_out:
-        a, edges = tg_numpy(t.inputs[0], vals, dims)  # an elementwise function
+        a, edges = tg_numpy(t.inputs[0], vals, dims, memo)  # an elementwise function
         if t.signature.name == "tanh":
             return np.tanh(a), edges
         if hasattr(t.signature, "k") and t.signature.name.startswith("pow"):
