@@ -40,7 +40,7 @@ def tensorgrad_table(write: Any) -> None:
     write("| case | tensorgrad 0.3.0 | symtn | tensorgrad / symtn | target |")
     write("|---|---|---|---|---|")
     for case, (tg, st, target) in TG_RESULTS.items():
-        ratio = f"{tg / st:.0f}x" if tg is not None and st is not None and st > 0 else "-"
+        ratio = f"{tg / st:.3g}x" if tg is not None and st is not None and st > 0 else "-"
         write(f"| {case} | {_ms(tg)} | {_ms(st)} | {ratio} | {target} |")
 
 
