@@ -211,7 +211,10 @@ def test_matchings_counts() -> None:
 @pytest.mark.parametrize(
     ("line", "code", "caret"),
     [
-        ("y = E[x ~ N(0, I)](sum(tanh(x)))", "E233", "sum(tanh(x))"),
+        ("y = E[x ~ N(0, I)](sum(tanh(x)))", "E233", "tanh(x)"),
+        ("y = E[x ~ N(0, I)](q + sum(exp(A @ x) * x[i -> j]))", "E233", "exp(A @ x)"),
+        ("y = E[x ~ N(0, I)](q / sum(x))", "E233", "q / sum(x)"),
+        ("h = tanh(x)\ny = E[x ~ N(0, I)](sum(h))", "E233", "sum(h)"),
         ("y = E[x ~ N(0, I)](max[i](x))", "E233", "max[i](x)"),
         ("y = E[x ~ N(0, I)](1 / x)", "E233", "1 / x"),
         ("y = E[w ~ N(0, I)](q)", "E101", "w"),
@@ -231,8 +234,9 @@ def test_errors_have_codes_and_carets(line: str, code: str, caret: str) -> None:
         symtn.parse(PRE + line)
     err = info.value
     assert err.code == code
-    assert err.span is not None and err.span.line == PRE.count("\n") + 1
-    col = line.index(caret, 4) + 1
+    assert err.span is not None and err.span.line == PRE.count("\n") + line.count("\n") + 1
+    last = line.split("\n")[-1]
+    col = last.index(caret, 4) + 1
     assert err.span.column == col
     text = err.render()
     assert "^" in text and f"line {err.span.line}" in text

@@ -326,8 +326,10 @@ class ExprResolver:
         try:
             node = self.hooks.expectation(body.node, x, mean, cov)
         except SymtnError as err:
-            part = e.expr
-            if err.message.startswith("the mean") or " of the mean " in err.message:
+            part: ast.Expr = e.expr
+            if err.code == "E233":
+                part = _bubble_around(e.expr, e.var) or e.expr
+            elif err.message.startswith("the mean") or " of the mean " in err.message:
                 part = e.mean
             elif err.message.startswith("the covariance") or " of the covariance " in err.message:
                 part = e.cov
@@ -445,6 +447,41 @@ class ExprResolver:
             check_signature(result.node, ret, f"the result of {d.name}")
             return Value(result.node, ret)
         return Value(result.node, result.order)
+
+
+#: Calls that keep a network polynomial in their arguments (the others are function bubbles).
+POLYNOMIAL_CALLS = frozenset({"sum", "mean", "var", "trace", "pow", "expand", "simplify", "frozen"})
+
+
+def _mentions(e: ast.Expr, name: str) -> bool:
+    """True if the expression ``e`` refers to the value ``name`` (syntactically)."""
+    if isinstance(e, ast.Ref):
+        return e.name == name
+    children: list[ast.Expr] = []
+    if isinstance(e, ast.Call):
+        children = list(e.args)
+    elif isinstance(e, (ast.Group, ast.Neg, ast.Project, ast.Deriv, ast.Expectation)):
+        children = [e.expr]
+    elif isinstance(e, ast.BinOp):
+        children = [e.left, e.right]
+    return any(_mentions(c, name) for c in children)
+
+
+def _bubble_around(e: ast.Expr, name: str) -> ast.Expr | None:
+    """The innermost non-polynomial call (or division by) around ``name`` in ``e``, for a caret."""
+    inner: ast.Expr | None = None
+    if isinstance(e, ast.Call):
+        for a in e.args:
+            inner = inner or _bubble_around(a, name)
+        if inner is None and e.name not in POLYNOMIAL_CALLS and _mentions(e, name):
+            return e
+    elif isinstance(e, ast.BinOp):
+        inner = _bubble_around(e.left, name) or _bubble_around(e.right, name)
+        if inner is None and e.op == "/" and _mentions(e.right, name):
+            return e
+    elif isinstance(e, (ast.Group, ast.Neg, ast.Project)):
+        inner = _bubble_around(e.expr, name)
+    return inner
 
 
 def x_size(env: Env, x: ast.LegName) -> sp.Expr:
