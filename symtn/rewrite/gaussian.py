@@ -31,6 +31,7 @@ frequency distribution in any number of variables", Biometrika 12 (1918) 134-139
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Iterator
 
 import sympy as sp
@@ -106,7 +107,8 @@ def _contains(node: Node, name: str) -> bool:
 
 
 def _describe(node: Node) -> str:
-    text = to_notation(node)
+    """Short notation for messages; leg lists of fresh bound names (``[_i13]``) are dropped."""
+    text = re.sub(r"\[_\w+(, _\w+)*\]", "", to_notation(node))
     return text if len(text) <= 60 else text[:57] + "..."
 
 
