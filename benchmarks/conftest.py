@@ -9,6 +9,9 @@ import numpy as np
 RESULTS: list[tuple[str, ...]] = []
 """(case, reference median, symtn median, ratio symtn / reference) rows of the table."""
 
+TG_RESULTS: dict[str, tuple[float | None, float | None, str]] = {}
+"""case -> (tensorgrad seconds, symtn seconds, target), from ``test_bench_tensorgrad.py``."""
+
 
 def blas_kernel() -> str:
     """The BLAS library and kernel numpy runs on (threadpoolctl), or 'unknown'."""
@@ -27,7 +30,23 @@ def blas_kernel() -> str:
     )
 
 
+def _ms(seconds: float | None) -> str:
+    return "-" if seconds is None else f"{seconds * 1e3:.3g} ms" if seconds < 1 else f"{seconds:.3g} s"
+
+
+def tensorgrad_table(write: Any) -> None:
+    """Print the symtn-against-tensorgrad table (medians; ratio = tensorgrad / symtn)."""
+    write("")
+    write("| case | tensorgrad 0.3.0 | symtn | tensorgrad / symtn | target |")
+    write("|---|---|---|---|---|")
+    for case, (tg, st, target) in TG_RESULTS.items():
+        ratio = f"{tg / st:.3g}x" if tg is not None and st is not None and st > 0 else "-"
+        write(f"| {case} | {_ms(tg)} | {_ms(st)} | {ratio} | {target} |")
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if TG_RESULTS:
+        tensorgrad_table(terminalreporter.write_line)
     if not RESULTS:
         return
     w = terminalreporter

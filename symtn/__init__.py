@@ -57,6 +57,7 @@ from symtn.program import Program, load, parse
 from symtn.rewrite import expand, factor, is_isomorphic, simplify
 from symtn.rewrite.user_rules import UserRule as Rule
 from symtn.rulecheck import rule
+from symtn.rewrite.gaussian import expectation
 
 __version__ = "0.1.0"
 
@@ -89,6 +90,7 @@ __all__ = [
     "exp",
     "expand",
     "factor",
+    "expectation",
     "frozen",
     "gelu",
     "hessian",

@@ -20,6 +20,7 @@ from symtn.ir.printer import to_notation
 from symtn.rewrite import expand, factor, simplify
 from symtn.rewrite.user_rules import UserRule
 from symtn.rulecheck import rule as make_rule
+from symtn.rewrite.gaussian import expectation
 
 
 def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
@@ -35,6 +36,11 @@ def _simplify_rules_hook(node: Node, rules: Sequence[UserRule]) -> Node:
     return simplify(node, rules=rules)
 
 
+def _expectation_hook(e: Node, x: Node, mean: Node | None, cov: Node | None) -> Node:
+    assert isinstance(x, Tensor)
+    return expectation(e, x, mean, cov)
+
+
 HOOKS = Hooks(
     diff=_diff_hook,
     expand=expand,
@@ -43,6 +49,7 @@ HOOKS = Hooks(
     sym_grad=_sym_grad_hook,
     simplify_rules=_simplify_rules_hook,
     make_rule=make_rule,
+    expectation=_expectation_hook,
 )
 
 

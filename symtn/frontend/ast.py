@@ -167,6 +167,22 @@ class Deriv:
 
 
 @dataclass(frozen=True)
+class Expectation:
+    """``E[x ~ N(mean, cov)](expr)`` (also ``𝔼`` and ``𝒩``): the expectation of ``expr`` over a
+    Gaussian tensor ``x`` (NOTATION.md section 9). ``mean`` and ``cov`` are expressions; the
+    number ``0`` as the mean and the name ``I`` as the covariance are the special spellings of
+    the zero mean and the identity covariance (resolved in ``frontend/exprs.py``)."""
+
+    var: str
+    mean: Expr
+    cov: Expr
+    expr: Expr
+    relabels: tuple[LegList, ...] = ()
+    pos: Pos = NOPOS
+    var_pos: Pos = NOPOS
+
+
+@dataclass(frozen=True)
 class BinOp:
     """A binary operator. ``op`` is normalised: ``@`` (also ·), ``*`` (also ⊙), ``*[]`` (with
     ``legs``; also ⊙[..]), ``outer`` (⊗), ``/``, ``+``, ``-``, ``^``. ``spelling`` is the source token."""
@@ -203,7 +219,7 @@ class Block:
     pos: Pos = NOPOS
 
 
-Expr = Num | SizeOf | Ref | Call | Group | Deriv | BinOp | Neg | Project
+Expr = Num | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project
 
 
 # ---------------------------------------------------------------- statements

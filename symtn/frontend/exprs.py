@@ -76,6 +76,8 @@ class ExprResolver:
             return self._call(env, e)
         if isinstance(e, ast.Deriv):
             return self._deriv(env, e)
+        if isinstance(e, ast.Expectation):
+            return self._expectation(env, e)
         if isinstance(e, ast.Neg):
             v = self.expr(env, e.expr)
             return Value(A.scale(v.node, -1), v.order)
@@ -292,6 +294,56 @@ class ExprResolver:
         order = (f.order or f.node.legs) + new
         return self._relabels(env, Value(node, tuple(order)), e.relabels, "the derivative")
 
+    # ------------------------------------------------------------- expectations
+    def _expectation(self, env: Env, e: ast.Expectation) -> Value:
+        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook (NOTATION 9).
+
+        ``x`` must be a declared tensor; the mean ``0`` and the covariance ``I`` (when no value
+        is named ``I``) are the zero mean and identity covariance. Errors about the mean, the
+        covariance or a non-polynomial body point at that part of the source.
+        """
+        found = env.lookup_value(e.var)
+        var_span = self.diag.span(e.var_pos)
+        if found is None:
+            raise NameResolutionError(
+                f"unknown tensor {e.var}",
+                code="E101",
+                span=var_span,  # type: ignore[arg-type]
+                help=did_you_mean(e.var, env.all_value_names()),
+            )
+        if not isinstance(found.node, Tensor):
+            raise LegError(
+                f"E[{e.var} ~ ...]: {e.var} is not a declared tensor",
+                code="E231",
+                span=var_span,  # type: ignore[arg-type]
+                help=f"declare the Gaussian variable, e.g. {e.var}: [i], and use it in the expression",
+            )
+        x = found.node.variable
+        mean = None
+        if not (isinstance(e.mean, ast.Num) and sp.Rational(e.mean.text) == 0):
+            mean = self.expr(env, e.mean).node
+        cov = None
+        if not (isinstance(e.cov, ast.Ref) and e.cov.name == "I" and not e.cov.legs
+                and env.lookup_value("I") is None):
+            cov = self.expr(env, e.cov).node
+        body = self.expr(env, e.expr)
+        if self.hooks.expectation is None:
+            from symtn.errors import NoRuleError
+
+            raise NoRuleError("expectations are not available in this build", code="E233")
+        try:
+            node = self.hooks.expectation(body.node, x, mean, cov)
+        except SymtnError as err:
+            part: ast.Expr = e.expr
+            if err.code == "E233":
+                part = _bubble_around(e.expr, e.var) or e.expr
+            elif err.message.startswith("the mean") or " of the mean " in err.message:
+                part = e.mean
+            elif err.message.startswith("the covariance") or " of the covariance " in err.message:
+                part = e.cov
+            raise err.with_span(self.diag.span(part.pos)) from None  # type: ignore[arg-type]
+        return self._relabels(env, Value(node, body.order), e.relabels, "E[...](...)")
+
     # ------------------------------------------------------------- calls
     def _call(self, env: Env, e: ast.Call) -> Value:
         name = e.name
@@ -478,6 +530,41 @@ class ExprResolver:
             check_signature(result.node, ret, f"the result of {d.name}")
             return Value(result.node, ret)
         return Value(result.node, result.order)
+
+
+#: Calls that keep a network polynomial in their arguments (the others are function bubbles).
+POLYNOMIAL_CALLS = frozenset({"sum", "mean", "var", "trace", "pow", "expand", "simplify", "frozen"})
+
+
+def _mentions(e: ast.Expr, name: str) -> bool:
+    """True if the expression ``e`` refers to the value ``name`` (syntactically)."""
+    if isinstance(e, ast.Ref):
+        return e.name == name
+    children: list[ast.Expr] = []
+    if isinstance(e, ast.Call):
+        children = list(e.args)
+    elif isinstance(e, (ast.Group, ast.Neg, ast.Project, ast.Deriv, ast.Expectation)):
+        children = [e.expr]
+    elif isinstance(e, ast.BinOp):
+        children = [e.left, e.right]
+    return any(_mentions(c, name) for c in children)
+
+
+def _bubble_around(e: ast.Expr, name: str) -> ast.Expr | None:
+    """The innermost non-polynomial call (or division by) around ``name`` in ``e``, for a caret."""
+    inner: ast.Expr | None = None
+    if isinstance(e, ast.Call):
+        for a in e.args:
+            inner = inner or _bubble_around(a, name)
+        if inner is None and e.name not in POLYNOMIAL_CALLS and _mentions(e, name):
+            return e
+    elif isinstance(e, ast.BinOp):
+        inner = _bubble_around(e.left, name) or _bubble_around(e.right, name)
+        if inner is None and e.op == "/" and _mentions(e.right, name):
+            return e
+    elif isinstance(e, (ast.Group, ast.Neg, ast.Project)):
+        inner = _bubble_around(e.expr, name)
+    return inner
 
 
 def x_size(env: Env, x: ast.LegName) -> sp.Expr:

@@ -37,8 +37,8 @@ class FuncDef:
 
 @dataclass
 class Hooks:
-    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)``, ``simplify(e)``, ``factor(e)``
-    and ``rule``.
+    """Later stages the resolver calls for ``d(f)/d(X)``, ``expand(e)``, ``simplify(e)``, ``factor(e)``,
+    ``rule`` and ``E[x ~ N(mu, C)](e)`` (``expectation(e, x, mu, C)``, None standing for ``0`` and ``I``).
 
     The frontend does not import them (imports flow forward); ``symtn.program`` wires them in.
     """
@@ -52,6 +52,7 @@ class Hooks:
     """``simplify(e)`` with user rewrite rules (``rule`` statements)."""
     make_rule: Callable[..., Any] | None = None
     """Checks and builds a user rule: ``(lhs, rhs, patterns, name, text=, line=) -> rule``."""
+    expectation: Callable[[Node, Node, Node | None, Node | None], Node] | None = None
 
 
 @dataclass

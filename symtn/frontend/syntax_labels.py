@@ -122,6 +122,7 @@ TOKEN_TEXT: dict[str, str] = {
     "ADD": "`+`",
     "SUB": "`-`",
     "POW": "`^`",
+    "TILDE": "`~`",
 }
 
 

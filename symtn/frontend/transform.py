@@ -47,7 +47,12 @@ CMP_ALIASES: dict[str, str] = {
 #: Modifier kinds and whether they take leg arguments.
 MODIFIERS: dict[str, bool] = {"symmetric": True, "antisymmetric": True, "isometry": True, "const": False}
 
+#: Spellings of the expectation operator and of the Gaussian law in ``E[x ~ N(mu, C)](e)``.
+EXPECTATION_NAMES = frozenset({"E", "𝔼"})
+GAUSSIAN_NAMES = frozenset({"N", "𝒩"})
+
 E_LITERAL = "E012"
+E_EXPECTATION = "E230"
 E_MODIFIER = "E013"
 
 
@@ -295,6 +300,45 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
         *relabels: ast.LegList,
     ) -> ast.Deriv:
         return ast.Deriv(expr, wrt, tuple(relabels), pos=pos_of(meta))
+
+    def expectation(
+        self,
+        meta: Meta,
+        e_name: Token,
+        var: Token,
+        tilde: Token,
+        law: Token,
+        args: _Args,
+        body: ast.Expr,
+        *relabels: ast.LegList,
+    ) -> ast.Expectation:
+        form = "write E[x ~ N(mean, cov)](expr), e.g. E[x ~ N(0, I)](x @ A @ x[i -> j])"
+        if str(e_name) not in EXPECTATION_NAMES:
+            raise self._error(
+                f"`{e_name}[{var} ~ ...]` is not an expectation: the operator is E (or 𝔼)",
+                tok_pos(e_name), E_EXPECTATION, form,
+            )
+        if str(law) not in GAUSSIAN_NAMES:
+            raise self._error(
+                f"unknown distribution `{law}`: only Gaussians N(mean, cov) are supported",
+                tok_pos(law), E_EXPECTATION, form,
+            )
+        if args.kwargs or len(args.args) != 2:
+            given = len(args.args) + len(args.kwargs)
+            raise self._error(
+                f"N(...) takes a mean and a covariance, got {given} argument(s)"
+                + (" with keywords" if args.kwargs else ""),
+                tok_pos(law), E_EXPECTATION, "write N(0, I) for the standard normal, N(mu, C) in general",
+            )
+        return ast.Expectation(
+            str(var),
+            args.args[0],
+            args.args[1],
+            body,
+            tuple(relabels),
+            pos=pos_of(meta),
+            var_pos=tok_pos(var),
+        )
 
     def wrt(self, meta: Meta, name: Token, *legs: ast.LegList) -> ast.Ref:
         return ast.Ref(value_name(name), tuple(legs), pos=pos_of(meta))

@@ -18,75 +18,34 @@ Sources: L. Isserlis, Biometrika 12, 1918; G. C. Wick, Phys. Rev. 80, 1950.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-import sympy as sp
-
-from symtn.errors import NoRuleError
 from symtn.interp.similarity import joined, rename_tensors
-from symtn.ir.nodes import Delta, Node, Product, Sum, Tensor, Zero
+from symtn.ir.nodes import Node, Tensor
 from symtn.ir.walk import preorder
 from symtn.lower import evaluate
-from symtn.rewrite import expand, simplify
-from symtn.rewrite.rules import flat_factors
+from symtn.rewrite.gaussian import count_terms, expectation, matchings
 
-
-def matchings(items: list[int]) -> Iterator[list[tuple[int, int]]]:
-    """All perfect matchings of ``items`` (``(2n-1)!!`` of them; none for an odd count)."""
-    if not items:
-        yield []
-        return
-    first, rest = items[0], items[1:]
-    for i, other in enumerate(rest):
-        for m in matchings(rest[:i] + rest[i + 1 :]):
-            yield [(first, other), *m]
-
-
-def _pair(a: Tensor, b: Tensor) -> list[Node]:
-    out: list[Node] = []
-    for (_, size), la, lb in zip(a.slots, a.args[2], b.args[2], strict=True):
-        out.append(Delta(size, ()) if la == lb else Delta(size, (la, lb)))
-    return out
+__all__ = ["count_terms", "function_cosine", "function_inner", "gaussian_expectation", "matchings"]
 
 
 def gaussian_expectation(expr: Node, x: str) -> Node:
     """``E[expr]`` over the tensor variable named ``x`` with i.i.d. standard normal entries.
 
+    A thin wrapper of :func:`symtn.rewrite.gaussian.expectation` with ``N(0, I)``.
+
     Args:
-        expr: a polynomial in ``x``: after ``expand``, every occurrence of ``x`` is a factor of
-            a network (not inside a function bubble).
+        expr: a polynomial network in ``x`` (``x`` not inside a non-polynomial bubble).
         x: the name of the Gaussian tensor variable.
 
     Returns:
         The simplified sum over Wick pairings (``Zero`` when every term has odd degree).
 
     Raises:
-        NoRuleError: when ``x`` occurs inside a non-polynomial bubble.
+        NoRuleError: E233 when ``x`` occurs inside a non-polynomial bubble.
     """
-    e = expand(expr)
-    terms = list(zip(e.coeffs, e.terms, strict=True)) if isinstance(e, Sum) else [(sp.Integer(1), e)]
-    out: list[Node] = []
-    coeffs: list[sp.Expr] = []
-    for c, t in terms:
-        factors = flat_factors(t) if isinstance(t, Product) else [t]
-        occ = [f for f in factors if isinstance(f, Tensor) and f.name == x]
-        rest = [f for f in factors if not (isinstance(f, Tensor) and f.name == x)]
-        for f in rest:
-            if any(isinstance(n, Tensor) and n.name == x for n in preorder(f)):
-                raise NoRuleError(f"{x} occurs inside {type(f).__name__}: not a polynomial network in {x}")
-        for m in matchings(list(range(len(occ)))):
-            deltas = [d for a, b in m for d in _pair(occ[a], occ[b])]
-            out.append(Product(*rest, *deltas))
-            coeffs.append(c)
-    if not out:
-        return Zero(expr.sig)
-    return simplify(Sum(tuple(out), tuple(coeffs)))
-
-
-def count_terms(node: Node) -> int:
-    """The number of distinct networks in a simplified expectation."""
-    return len(node.terms) if isinstance(node, Sum) else (0 if isinstance(node, Zero) else 1)
+    return expectation(expr, x)
 
 
 def function_inner(
