@@ -114,7 +114,9 @@ def format_bytes(n: int) -> str:
     return f"{n:,} bytes"
 
 
-def refusal(binding: str, what: str, legs: Sequence[str], nbytes: int, limit: int, why: str) -> MemoryLimitError:
+def refusal(
+    binding: str, what: str, legs: Sequence[str], nbytes: int, limit: int, why: str
+) -> MemoryLimitError:
     """The E310 error for an array of ``nbytes`` bytes with legs ``legs`` above ``limit``."""
     of = f"binding `{binding}`" if binding else "the expression"
     return MemoryLimitError(
@@ -140,7 +142,9 @@ def sliced_tree(c: Contraction, limit_entries: int) -> Any:
 
     lhs, out = c.equation.split("->")
     inputs = [tuple(t) for t in lhs.split(",")]
-    sizes = {ch: n for term, shape in zip(inputs, c.shapes, strict=True) for ch, n in zip(term, shape, strict=True)}
+    sizes = {
+        ch: n for term, shape in zip(inputs, c.shapes, strict=True) for ch, n in zip(term, shape, strict=True)
+    }
     tree = cotengra.ContractionTree.from_path(inputs, tuple(out), sizes, path=[list(p) for p in c.path])
     sliced = tree.slice(target_size=limit_entries, seed=0)
     ok = sliced.max_size() <= limit_entries and sliced.nslices <= MAX_SLICES

@@ -21,7 +21,7 @@ import numpy as np
 import sympy as sp
 from opt_einsum import contract_expression, get_symbol
 
-from symtn.errors import EvaluationError, MemoryLimitError, NoRuleError, SymtnError
+from symtn.errors import EvaluationError, NoRuleError, SymtnError
 from symtn.ir.nodes import (
     Bubble,
     Delta,
@@ -306,7 +306,8 @@ class Evaluator:
         if plan.operands and not trivial:
             contraction = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
             shapes = [op.shape for op in plan.operands]
-            run = contract_expression(contraction.equation, *shapes, optimize=[tuple(p) for p in contraction.path])
+            path = [tuple(p) for p in contraction.path]
+            run = contract_expression(contraction.equation, *shapes, optimize=path)
         _PLANS[key] = (factors, plan, run, contraction)
         if len(_PLANS) > PLAN_CACHE_SIZE:
             _PLANS.popitem(last=False)
@@ -443,7 +444,8 @@ def evaluate_many(
         is checked against the memory limit before any work is done.
     """
     if backend not in BACKENDS:
-        raise EvaluationError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}", code="E300")
+        choices = ", ".join(BACKENDS)
+        raise EvaluationError(f"unknown backend {backend!r}; choose one of {choices}", code="E300")
     limit = resolve_limit(memory_limit)
     orders = orders or {}
     given = {str(k): v for k, v in (sizes or {}).items()}
