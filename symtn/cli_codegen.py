@@ -94,7 +94,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     for i, st in enumerate(plan, 1):
         print(f"  {i:3d}. {st.equation:<40s} {st.flops:>16,d} flops   largest {st.largest:>12,d} entries")
         nb = st.largest * BYTES_PER_ENTRY
-        print(f"       path {list(st.path)} ({st.method}); largest [{', '.join(st.largest_legs)}] {nb:,} bytes")
+        big = ", ".join(st.largest_legs)
+        print(f"       path {list(st.path)} ({st.method}); largest [{big}] {nb:,} bytes")
         total += st.flops
         if st.largest > largest:
             largest, legs = st.largest, st.largest_legs

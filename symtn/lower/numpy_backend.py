@@ -182,7 +182,7 @@ class Evaluator:
         if isinstance(node, Iverson):
             return iverson_mask(self.size(node.args[0]), node.args[2], self.dtype)
         if isinstance(node, Zero):
-            return np.zeros(self.shape(node), dtype=self.dtype)
+            return self.zeros(self.shape(node))
         if isinstance(node, Sum):
             return self._sum(node)
         if isinstance(node, Elementwise):
@@ -224,11 +224,11 @@ class Evaluator:
             return (
                 total
                 if total is not None
-                else np.zeros(tuple(self.size(leg_sizes[x]) for x in out_legs), self.dtype)
+                else self.zeros(tuple(self.size(leg_sizes[x]) for x in out_legs))
             )
         factors, plan, run, contraction = self._plan(tuple(factors), tuple(out_legs))
         if plan.zero:
-            return np.zeros(plan.out_shape, dtype=self.dtype)
+            return self.zeros(plan.out_shape)
         sliced = self._sliced(plan, contraction)
         arrays = [self.value(factors[op.index]).reshape(op.shape) for op in plan.operands]
         if sliced is not None:
@@ -243,11 +243,23 @@ class Evaluator:
             ones_shape = tuple(sizes[x] if x in plan.einsum_out else 1 for x in distinct)
             core = np.broadcast_to(core.reshape(ones_shape), tuple(sizes[x] for x in distinct))
         if len(distinct) != len(plan.out_labels):  # two free legs joined by a delta
-            core = embed_diagonal(core, plan.out_labels, sizes)
+            core = self.embed(core, plan.out_labels, sizes)
         core = core.reshape(plan.out_shape)
         if plan.scale != 1:
             core = core * self.dtype.type(plan.scale)
         return core
+
+    def zeros(self, shape: tuple[int, ...]) -> Any:
+        """A zero array of the evaluation dtype."""
+        return np.zeros(shape, dtype=self.dtype)
+
+    def as_dtype(self, x: Any) -> Any:
+        """``x`` (a kernel's result, possibly a Python scalar) as an array of the evaluation dtype."""
+        return np.asarray(x, dtype=self.dtype)
+
+    def embed(self, core: Any, labels: tuple[int, ...], sizes: dict[int, int]) -> Any:
+        """Place ``core`` on the diagonal of repeated output labels (see ``embed_diagonal``)."""
+        return embed_diagonal(core, labels, sizes)
 
     def finish(self, results: dict[str, Any]) -> dict[str, np.ndarray]:
         """The results as new arrays of the evaluation dtype (each a copy, never an input)."""
@@ -314,7 +326,7 @@ class Evaluator:
         return factors, plan, run, contraction
 
     def _sum(self, node: Sum) -> np.ndarray:
-        total = np.zeros(self.shape(node), dtype=self.dtype)
+        total = self.zeros(self.shape(node))
         for c, term in zip(node.coeffs, node.terms, strict=True):
             if isinstance(term, Zero):
                 continue
@@ -339,7 +351,7 @@ class Evaluator:
         fn = elementwise_kernel(node.fn, len(node.operands))
         args = [_align(self.value(o), o.legs, node.legs) for o in node.operands]
         try:
-            out = np.asarray(fn(*args), dtype=self.dtype)
+            out = self.as_dtype(fn(*args))
         except (NameError, AttributeError) as exc:
             raise NoRuleError(f"no numeric rule for elementwise function {node.fn}: {exc}") from None
         shape = self.shape(node)
