@@ -162,7 +162,8 @@ class Evaluator:
             return
         nbytes = int(np.prod(self.shape(node), dtype=np.float64)) * self.dtype.itemsize
         if nbytes > self.memory_limit:
-            what = f"a {type(node).__name__.lower()} value"
+            kind = type(node).__name__.lower()
+            what = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} value"
             raise refusal(self.binding, what, node.legs, nbytes, self.memory_limit,
                           "slicing cannot split a value that must be held whole")
 
