@@ -128,6 +128,29 @@ def refusal(
     )
 
 
+def check_steps(steps: dict[str, Sequence[Any]], limit: int, itemsize: int = 8) -> None:
+    """Refuse generated code whose contractions have an intermediate above ``limit`` bytes.
+
+    Args:
+        steps: binding name -> its planned contractions (objects with ``equation``, ``largest``
+            entries and ``largest_legs``, as :class:`symtn.lower.emit.Step`).
+        limit: the memory limit in bytes.
+        itemsize: bytes per entry of the generated code's dtype.
+
+    Raises:
+        MemoryLimitError: E310, naming the binding, the intermediate's legs and its bytes.
+    """
+    for binding, plan in steps.items():
+        for st in plan:
+            nbytes = int(st.largest) * itemsize
+            if nbytes > limit:
+                raise refusal(
+                    binding, f"an intermediate of the contraction {st.equation}", st.largest_legs,
+                    nbytes, limit, "generated code contracts whole networks and does not slice them "
+                    "(symtn.evaluate with memory_limit= slices them)",
+                )
+
+
 _SLICED: dict[tuple[Contraction, int], Any] = {}
 
 
