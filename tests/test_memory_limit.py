@@ -130,3 +130,16 @@ def test_compile_refuses_an_intermediate_above_the_limit() -> None:
         symtn.compile({"tri": node}, orders={"tri": ["b", "d", "f"]}, memory_limit="64KiB")
     legs = str(err.value).split("legs [")[1].split("]")[0].split(", ")
     assert len(legs) == 4 and set(legs) <= {"a", "b", "c", "d", "e", "f"}
+
+
+def test_intermediate_that_slicing_cannot_fit_is_refused() -> None:
+    # a scalar result (8 bytes fit) but a limit of two entries: every label would have to be
+    # sliced, far more than MAX_SLICES slices, so evaluation refuses, naming the intermediate
+    t1 = A.tensor("T1", ("a", N), ("b", N), ("c", N))
+    t2 = A.tensor("T2", ("c", N), ("d", N), ("e", N))
+    t3 = A.tensor("T3", ("e", N), ("f", N), ("a", N))
+    t4 = A.tensor("T4", ("b", N), ("d", N), ("f", N))  # the tetrahedron: a scalar network
+    vals = {k: np.ones((N, N, N)) for k in ("T1", "T2", "T3", "T4")}
+    with pytest.raises(MemoryLimitError, match=r"binding `tr`.*intermediate.*legs \[\w, \w, \w, \w\]") as err:
+        evaluate_many({"tr": A.contract(t1, t2, t3, t4)}, vals, memory_limit=16)
+    assert "slicing cannot" in str(err.value) and "16 bytes" in str(err.value)
