@@ -113,3 +113,24 @@ def test_cli_plan_reports_flops_bytes_and_method(tmp_path: Path, capsys: pytest.
     out = capsys.readouterr().out
     assert "opt_einsum" in out and "flops" in out
     assert f"{50 * 50 * 8:,} bytes" in out  # the largest intermediate: one [n, n] matrix
+
+
+BILINEAR_STN = """dim d = 256
+dim h = 1024
+Wa, Wb: [k: h, i: d]
+Va, Vb: [k: h, j: d]
+Pa, Pb: [o: d, k: h]
+s = Pa[o, k] @ Wa[k1, i] @ Va[k2, j] @ delta[k, k1, k2] @ Pb[o, l] @ Wb[l1, i] @ Vb[l2, j] @ delta[l, l1, l2]
+"""
+
+
+def test_cli_plan_of_the_bilinear_inner_product(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    prog = tmp_path / "bilinear.stn"
+    prog.write_text(BILINEAR_STN)
+    assert main(["plan", str(prog), "s"]) == 0
+    out = capsys.readouterr().out
+    assert "1 contraction(s)" in out and "cotengra" in out
+    h = 1024
+    assert f"largest intermediate {h * h:,} entries ({h * h * 8:,} bytes)" in out
+    flops = int(out.split("total: ")[1].split(" flops")[0].replace(",", ""))
+    assert flops <= 1.1 * (3 * 2 * h * 256 * h + 3 * h * h)  # the Gram formula's FLOPs
