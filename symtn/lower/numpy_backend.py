@@ -13,6 +13,7 @@ Recognised softmax / logsumexp patterns (:mod:`symtn.lower.stable`) subtract the
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -160,7 +161,7 @@ class Evaluator:
         """
         if self.memory_limit is None:
             return
-        nbytes = int(np.prod(self.shape(node), dtype=np.float64)) * self.dtype.itemsize
+        nbytes = math.prod(self.shape(node)) * self.dtype.itemsize
         if nbytes > self.memory_limit:
             kind = type(node).__name__.lower()
             what = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} value"
