@@ -71,7 +71,7 @@ def test_bilinear_inner_product_value() -> None:
     np.testing.assert_allclose(got, np.sum(ba * bb), rtol=1e-12)
 
 
-def test_threshold() -> None:
+def test_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
     # three matrices, hyperedge or not: opt_einsum's exhaustive search
     c = paths.choose([(0, 1), (1, 2), (2, 3)], (0, 3), {0: 2, 1: 3, 2: 4, 3: 5})
     assert c.method == "opt_einsum optimal"
@@ -79,13 +79,18 @@ def test_threshold() -> None:
     chain = [(i, i + 1) for i in range(6)]
     sizes = {i: 3 + i for i in range(7)}
     assert paths.choose(chain, (0, 6), sizes).method == "opt_einsum auto"
-    # above OPT_EINSUM_MAX operands: cotengra's hyper-optimiser (or greedy if strictly cheaper)
-    long = [(i, i + 1) for i in range(paths.OPT_EINSUM_MAX + 4)]
-    sizes = {i: 2 + (i % 3) for i in range(paths.OPT_EINSUM_MAX + 5)}
-    c = paths.choose(long, (0, paths.OPT_EINSUM_MAX + 4), sizes)
+    # above EXACT_MAX operands: a cheap network stays on opt_einsum's greedy path...
+    k = paths.EXACT_MAX + 4
+    long = [(i, i + 1) for i in range(k)]
+    sizes = {i: 2 + (i % 3) for i in range(k + 1)}
+    assert paths.choose(long, (0, k), sizes).method == "opt_einsum greedy"
+    # ... an expensive one goes to cotengra's hyper-optimiser (kept unless greedy is cheaper)
+    monkeypatch.setattr(paths, "HYPER_MIN_FLOPS", 0)
+    monkeypatch.setattr(paths, "_CACHE", {})
+    c = paths.choose(long, (0, k), sizes)
     greedy, _ = opt_einsum.contract_path(c.equation, *c.shapes, shapes=True, optimize="greedy")
     _, info = opt_einsum.contract_path(c.equation, *c.shapes, shapes=True, optimize=greedy)
-    assert c.method in ("cotengra hyper", "opt_einsum greedy") and c.flops <= info.opt_cost
+    assert c.method == "cotengra hyper" and c.flops <= info.opt_cost
     # five operands sharing one hyperedge: cotengra's exact search
     star = [(0, i) for i in range(1, 6)]
     c = paths.choose(star, (0,), {i: 4 for i in range(6)})

@@ -12,8 +12,11 @@ formula. cotengra treats hyperedges natively, so the threshold is:
 - more operands without hyperedges, up to :data:`OPT_EINSUM_MAX`: opt_einsum ``"auto"``;
 - hyperedges and more than :data:`SMALL` operands, up to :data:`EXACT_MAX`: cotengra's exact
   dynamic-programming search (``optimize_optimal``, minimising FLOPs);
-- anything larger: cotengra's hyper-optimiser (``HyperOptimizer``, bounded by
+- anything larger: opt_einsum's greedy path, then, when that path costs more than
+  :data:`HYPER_MIN_FLOPS` (0.1-1 ms of BLAS work; below it a search of tens of
+  milliseconds cannot pay for itself), cotengra's hyper-optimiser (``HyperOptimizer``, bounded by
   :data:`HYPER_REPEATS` trials and :data:`HYPER_SECONDS` seconds so planning stays fast).
+  Long chains of small operands (a 32-layer network's gradient) stay on the greedy path.
 
 On the cotengra branches opt_einsum's greedy path is costed too and the cheaper of the two is
 kept, so a cotengra plan is never worse than opt_einsum's greedy one. Every path, whoever found
@@ -45,6 +48,8 @@ HYPER_REPEATS = 16
 """Trials of cotengra's hyper-optimiser (above :data:`EXACT_MAX` or :data:`OPT_EINSUM_MAX`)."""
 HYPER_SECONDS = 0.5
 """Time budget of one hyper-optimiser search, in seconds."""
+HYPER_MIN_FLOPS = 10**7
+"""Above :data:`EXACT_MAX` operands, the hyper-optimiser runs only when the greedy path costs more."""
 CACHE_SIZE = 4096
 
 Path = tuple[tuple[int, ...], ...]
@@ -144,11 +149,13 @@ def choose(labels: Sequence[Sequence[int]], out: Sequence[int], label_sizes: dic
         found = {"opt_einsum auto": _oe_path(equation, shapes, "auto")}
     else:
         sizes = {get_symbol(x): s for x, s in label_sizes.items()}
-        exact = n <= EXACT_MAX
-        found = {
-            "cotengra optimal" if exact else "cotengra hyper": _cotengra(inputs, output, sizes, exact),
-            "opt_einsum greedy": _oe_path(equation, shapes, "greedy"),
-        }
+        greedy = _oe_path(equation, shapes, "greedy")
+        found = {}
+        if n <= EXACT_MAX:
+            found["cotengra optimal"] = _cotengra(inputs, output, sizes, exact=True)
+        elif _cost(equation, shapes, greedy)[0] > HYPER_MIN_FLOPS:
+            found["cotengra hyper"] = _cotengra(inputs, output, sizes, exact=False)
+        found["opt_einsum greedy"] = greedy
     best: Contraction | None = None
     for method, p in found.items():
         flops, largest, big = _cost(equation, shapes, p)
