@@ -46,7 +46,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from symtn.lower import evaluate
+    from symtn.lower import evaluate_many
     from symtn.program import load
 
     prog = load(args.file)
@@ -58,15 +58,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
     except (OSError, ValueError) as err:
         raise EvaluationError(f"cannot read inputs {args.inputs}: {err}", code="E300") from None
     names = args.names or list(prog.bindings)
-    out: dict[str, np.ndarray] = {}
     for name in names:
         if name not in prog.bindings:
             raise EvaluationError(
                 f"no binding named {name}; bindings: {', '.join(prog.bindings)}", code="E300"
             )
-        order = prog.order(name)
-        arr = np.asarray(evaluate(prog.bindings[name], values, order=order))
-        out[name] = arr
+    chunk = int(args.chunk_size) if args.chunk_size and args.chunk_size.isdigit() else args.chunk_size
+    out = evaluate_many(  # one pass: work shared between bindings is done once
+        {name: prog.bindings[name] for name in names}, values,
+        orders={name: prog.order(name) for name in names}, backend=args.backend,
+        memory_limit=args.memory_limit, chunk_size=chunk,
+    )
+    for name in names:
+        order, arr = prog.order(name), out[name]
         print(f"{name}: [{', '.join(order)}] shape {tuple(arr.shape)}")
         if args.out is None and arr.size <= 20:
             print(f"    {np.array2string(arr, precision=6)}")
@@ -149,6 +153,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--inputs", required=True, help=".npz with one array per tensor, axes in declared leg order"
     )
     e.add_argument("--out", help="write the outputs to this .npz")
+    e.add_argument(
+        "--backend", choices=["numpy", "dask"], default="numpy",
+        help="numpy (in memory) or dask (chunked: out-of-core, or a dask.distributed cluster)",
+    )
+    e.add_argument(
+        "--memory-limit", metavar="SIZE",
+        help="most bytes one array may take, e.g. 2GB or 512MiB (default: half the available memory); "
+        "larger contractions are sliced, larger values refused",
+    )
+    e.add_argument("--chunk-size", metavar="N|SIZE", help="dask: chunk length per axis, or bytes (64MiB)")
     e.add_argument("names", nargs="*", help="bindings to evaluate (default: all)")
     e.set_defaults(fn=cmd_eval)
     s = sub.add_parser("simplify", help="print bindings in simplified canonical notation")

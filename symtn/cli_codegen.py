@@ -90,13 +90,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
     plan = steps[fnames[args.name]]
     total, largest = 0, 0
     print(f"{args.name}: {len(plan)} contraction(s)")
+    legs: tuple[str, ...] = ()
     for i, st in enumerate(plan, 1):
         print(f"  {i:3d}. {st.equation:<40s} {st.flops:>16,d} flops   largest {st.largest:>12,d} entries")
-        print(f"       path {list(st.path)}")
+        nb = st.largest * BYTES_PER_ENTRY
+        big = ", ".join(st.largest_legs)
+        print(f"       path {list(st.path)} ({st.method}); largest [{big}] {nb:,} bytes")
         total += st.flops
-        largest = max(largest, st.largest)
+        if st.largest > largest:
+            largest, legs = st.largest, st.largest_legs
     nbytes = largest * BYTES_PER_ENTRY
-    print(f"total: {total:,} flops; largest intermediate {largest:,} entries ({nbytes:,} bytes)")
+    print(
+        f"total: {total:,} flops; largest intermediate {largest:,} entries ({nbytes:,} bytes)"
+        + (f", legs [{', '.join(legs)}]" if legs else "")
+    )
     return 0
 
 

@@ -128,6 +128,11 @@ class EvaluationError(SymtnError, ValueError):
     """Numeric evaluation failed: missing input, array shape against declared sizes."""
 
 
+class MemoryLimitError(EvaluationError, MemoryError):
+    """Evaluation would allocate an array above the memory limit that slicing cannot split
+    (E310): names the binding, the array's legs and its size in bytes."""
+
+
 class NoRuleError(SymtnError, NotImplementedError):
     """No derivative or evaluation rule exists for a construct."""
 

@@ -239,13 +239,25 @@ def compile(  # noqa: A001
     *,
     sizes: Mapping[str, int] | None = None,
     orders: Mapping[str, Sequence[str]] | None = None,
+    memory_limit: int | float | str | None = None,
 ) -> Any:
     """Generate and import a module: the one function (for one binding) or a namespace.
 
     The namespace has one attribute per generated function, ``all`` for the combined function
     (several bindings) and ``source``; a single function also carries ``.source``.
+
+    ``memory_limit`` (bytes, or a string such as ``"2GB"``; default half the available memory)
+    bounds every contraction's largest intermediate (float64 entries) at generation time.
+
+    Raises:
+        MemoryLimitError: E310, a contraction whose largest intermediate exceeds the limit
+            (names the binding, the intermediate's legs and its bytes).
     """
-    text, fnames, _ = generate(program_or_nodes, names, backend, sizes, orders)
+    text, fnames, steps = generate(program_or_nodes, names, backend, sizes, orders)
+    from symtn.lower.memory import check_steps, resolve_limit
+
+    limit = resolve_limit(memory_limit)
+    check_steps({b: steps[f] for b, f in fnames.items() if b != "*"}, limit)
     module = types.ModuleType("symtn_generated")
     exec(builtins.compile(text, "<symtn generated>", "exec"), module.__dict__)  # noqa: S102
     if len(fnames) == 1:

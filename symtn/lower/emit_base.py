@@ -2,8 +2,8 @@
 
 :class:`EmitterBase` holds the emitted lines and lowers a network through
 :func:`~symtn.lower.plan.plan_network` (copy tensors become repeated einsum labels, never arrays)
-with a contraction path precomputed by opt_einsum, recording every contraction as a
-:class:`Step`; :class:`symtn.lower.emit.Emitter` adds the other node kinds.
+with a contraction path chosen by :mod:`symtn.lower.paths` (opt_einsum or cotengra), recording
+every contraction as a :class:`Step`; :class:`symtn.lower.emit.Emitter` adds the other node kinds.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from symtn.ir.nodes import (
 )
 from symtn.lower.codegen_backends import Backend
 from symtn.lower.distribute import large_sum, split_terms
-from symtn.lower.numpy_backend import GREEDY_ABOVE
-from symtn.lower.plan import ReshapeConflict, einsum_equation, plan_network
+from symtn.lower.paths import choose
+from symtn.lower.plan import ReshapeConflict, plan_network
 
 MEMORY_WEIGHT = 4
 """FLOPs one entry written and read back is worth when choosing whether to distribute."""
@@ -33,13 +33,16 @@ MEMORY_WEIGHT = 4
 
 @dataclass(frozen=True)
 class Step:
-    """One planned contraction: its einsum, FLOP count and largest intermediate (entries)."""
+    """One planned contraction: its einsum, FLOP count, largest intermediate (entries), the
+    path search that chose it and the legs of the largest intermediate."""
 
     var: str
     equation: str
     flops: int
     largest: int
     path: tuple[tuple[int, ...], ...]
+    method: str = ""
+    largest_legs: tuple[str, ...] = ()
 
 
 _VAR = re.compile(r"\bt_\d+\b")
@@ -167,14 +170,14 @@ class EmitterBase:
         if trivial:
             core = ops[0]
         elif ops:
-            eq = einsum_equation(plan)
             shapes = [op.shape for op in plan.operands]
-            optimize = "greedy" if len(ops) > GREEDY_ABOVE else "auto"
-            path, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimize)
-            flops, big = int(info.opt_cost), int(info.largest_intermediate)
+            c = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
+            eq, path, flops, big = c.equation, [tuple(p) for p in c.path], c.flops, c.largest
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
             core = self.assign(b.einsum(eq, ops, path, shapes), note)
-            self.steps.append(Step(core, eq, flops, big, tuple(path)))
+            names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
+            legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
+            self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
@@ -190,10 +193,7 @@ class EmitterBase:
             return 0
         if len(plan.operands) < 2:
             return 0
-        shapes = [op.shape for op in plan.operands]
-        optimize = "greedy" if len(shapes) > GREEDY_ABOVE else "auto"
-        _, info = opt_einsum.contract_path(einsum_equation(plan), *shapes, shapes=True, optimize=optimize)
-        return int(info.opt_cost)
+        return choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes).flops
 
     def _split_pays(
         self,

@@ -2,20 +2,25 @@
 
 Every node is computed once per call (nodes are hash-consed, so a shared subexpression is the
 same object and is looked up in a memo). Networks are contracted by opt_einsum following a
-:mod:`symtn.lower.plan` plan, so copy tensors and reshapes never become arrays; plans and their
-compiled contractions (``contract_expression``) are cached across calls by factors and sizes.
+:mod:`symtn.lower.plan` plan, so copy tensors and reshapes never become arrays, along a path
+chosen by :mod:`symtn.lower.paths` (opt_einsum or cotengra); plans and their compiled
+contractions (``contract_expression``) are cached across calls by factors and sizes. Sizes are
+checked against a memory limit before anything is allocated (:mod:`symtn.lower.memory`): a
+contraction whose largest intermediate is too big is sliced, a value that is itself too big is
+refused.
 Recognised softmax / logsumexp patterns (:mod:`symtn.lower.stable`) subtract the maximum first.
 """
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import sympy as sp
-from opt_einsum import contract_expression
+from opt_einsum import contract_expression, get_symbol
 
 from symtn.errors import EvaluationError, NoRuleError, SymtnError
 from symtn.ir.nodes import (
@@ -41,12 +46,15 @@ from symtn.lower.kernels import (
     logsumexp,
     shifted_mask,
 )
-from symtn.lower.plan import NetworkPlan, ReshapeConflict, einsum_equation, plan_network
+from symtn.lower.memory import contract_sliced, refusal, resolve_limit, sliced_tree
+from symtn.lower.paths import OPT_EINSUM_MAX, Contraction, choose
+from symtn.lower.plan import NetworkPlan, ReshapeConflict, plan_network
 from symtn.lower.sizes import bind_sizes, int_size, size_value
 from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
 from symtn.rewrite.alpha import alpha_key as structure_key
 
-GREEDY_ABOVE = 12
+GREEDY_ABOVE = OPT_EINSUM_MAX
+"""Networks with more dense operands than this are planned by cotengra (see symtn.lower.paths)."""
 
 
 def alpha_key(node: Node) -> str:
@@ -55,11 +63,12 @@ def alpha_key(node: Node) -> str:
     equal values with axes in the same order, so one array serves every renamed copy of a
     sub-network."""
     return structure_key(node)
-"""Networks with more dense operands than this use opt_einsum's "greedy" path search."""
+
+
 PLAN_CACHE_SIZE = 4096
 """How many network plans (with their compiled contractions) are kept across calls."""
 
-_Planned = tuple[tuple[Node, ...], NetworkPlan, Callable[..., Any] | None]
+_Planned = tuple[tuple[Node, ...], NetworkPlan, Callable[..., Any] | None, Contraction | None]
 _PLANS: OrderedDict[tuple[Any, ...], _Planned] = OrderedDict()
 
 
@@ -77,12 +86,25 @@ class Evaluator:
         values: input arrays by tensor name (axes in declared slot order).
         sizes: every size symbol bound to an integer (see :func:`bind_sizes`).
         dtype: the floating dtype of all arrays.
+        memory_limit: bytes any one allocated array may take (None: unbounded); see
+            :mod:`symtn.lower.memory`.
+
+    Attributes:
+        binding: the name of the binding being evaluated (for error messages).
     """
 
-    def __init__(self, values: Mapping[str, Any], sizes: Mapping[sp.Symbol, int], dtype: Any) -> None:
+    def __init__(
+        self,
+        values: Mapping[str, Any],
+        sizes: Mapping[sp.Symbol, int],
+        dtype: Any,
+        memory_limit: int | None = None,
+    ) -> None:
         self.values = values
         self.sizes = sizes
         self.dtype = np.dtype(dtype)
+        self.memory_limit = memory_limit
+        self.binding = ""
         self.memo: dict[Node, np.ndarray] = {}
         self.alpha: dict[str, np.ndarray] = {}
         self.inputs: list[np.ndarray] = []
@@ -122,10 +144,27 @@ class Evaluator:
             key = alpha_key(node)
             hit = self.alpha.get(key)
             if hit is None:
+                if not isinstance(node, Tensor):
+                    self.check_value(node)
                 hit = self.compute(node)
                 self.alpha[key] = hit
             self.memo[node] = hit
         return hit
+
+    def check_value(self, node: Node) -> None:
+        """Refuse (before allocating it) a value above the memory limit.
+
+        Raises:
+            MemoryLimitError: the value's bytes exceed ``memory_limit``.
+        """
+        if self.memory_limit is None:
+            return
+        nbytes = math.prod(self.shape(node)) * self.dtype.itemsize
+        if nbytes > self.memory_limit:
+            kind = type(node).__name__.lower()
+            what = f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} value"
+            raise refusal(self.binding, what, node.legs, nbytes, self.memory_limit,
+                          "slicing cannot split a value that must be held whole")
 
     def compute(self, node: Node) -> np.ndarray:
         """Compute ``node`` from the memoised values of its children."""
@@ -143,7 +182,7 @@ class Evaluator:
         if isinstance(node, Iverson):
             return iverson_mask(self.size(node.args[0]), node.args[2], self.dtype)
         if isinstance(node, Zero):
-            return np.zeros(self.shape(node), dtype=self.dtype)
+            return self.zeros(self.shape(node))
         if isinstance(node, Sum):
             return self._sum(node)
         if isinstance(node, Elementwise):
@@ -185,27 +224,75 @@ class Evaluator:
             return (
                 total
                 if total is not None
-                else np.zeros(tuple(self.size(leg_sizes[x]) for x in out_legs), self.dtype)
+                else self.zeros(tuple(self.size(leg_sizes[x]) for x in out_legs))
             )
-        factors, plan, run = self._plan(tuple(factors), tuple(out_legs))
+        factors, plan, run, contraction = self._plan(tuple(factors), tuple(out_legs))
         if plan.zero:
-            return np.zeros(plan.out_shape, dtype=self.dtype)
+            return self.zeros(plan.out_shape)
+        sliced = self._sliced(plan, contraction)
         arrays = [self.value(factors[op.index]).reshape(op.shape) for op in plan.operands]
-        if run is None:
+        if sliced is not None:
+            core = self.contract_sliced(sliced, arrays)
+        elif run is None:
             core = arrays[0] if arrays else np.ones((), dtype=self.dtype)
         else:
-            core = np.asarray(run(*arrays))
+            core = self.contract(run, arrays)
         distinct = tuple(dict.fromkeys(plan.out_labels))
         sizes = plan.label_sizes
         if len(distinct) != len(plan.einsum_out):  # output labels carried by deltas only
             ones_shape = tuple(sizes[x] if x in plan.einsum_out else 1 for x in distinct)
             core = np.broadcast_to(core.reshape(ones_shape), tuple(sizes[x] for x in distinct))
         if len(distinct) != len(plan.out_labels):  # two free legs joined by a delta
-            core = embed_diagonal(core, plan.out_labels, sizes)
+            core = self.embed(core, plan.out_labels, sizes)
         core = core.reshape(plan.out_shape)
         if plan.scale != 1:
             core = core * self.dtype.type(plan.scale)
         return core
+
+    def zeros(self, shape: tuple[int, ...]) -> Any:
+        """A zero array of the evaluation dtype."""
+        return np.zeros(shape, dtype=self.dtype)
+
+    def as_dtype(self, x: Any) -> Any:
+        """``x`` (a kernel's result, possibly a Python scalar) as an array of the evaluation dtype."""
+        return np.asarray(x, dtype=self.dtype)
+
+    def embed(self, core: Any, labels: tuple[int, ...], sizes: dict[int, int]) -> Any:
+        """Place ``core`` on the diagonal of repeated output labels (see ``embed_diagonal``)."""
+        return embed_diagonal(core, labels, sizes)
+
+    def finish(self, results: dict[str, Any]) -> dict[str, np.ndarray]:
+        """The results as new arrays of the evaluation dtype (each a copy, never an input)."""
+        return {k: np.array(v, dtype=self.dtype, copy=True) for k, v in results.items()}
+
+    def contract(self, run: Callable[..., Any], arrays: list[Any]) -> Any:
+        """Run a compiled contraction on the operands."""
+        return np.asarray(run(*arrays))
+
+    def contract_sliced(self, tree: Any, arrays: list[Any]) -> Any:
+        """Contract along a sliced cotengra tree (slices summed one at a time)."""
+        return np.asarray(contract_sliced(tree, arrays))
+
+    def _sliced(self, plan: NetworkPlan, c: Contraction | None) -> Any:
+        """A sliced tree when the contraction's largest intermediate exceeds the memory limit
+        (None when it fits).
+
+        Raises:
+            MemoryLimitError: slicing cannot bring the intermediates under the limit.
+        """
+        limit = self.memory_limit
+        if limit is None or c is None or c.largest * self.dtype.itemsize <= limit:
+            return None
+        tree = sliced_tree(c, max(1, limit // self.dtype.itemsize))
+        if tree is None:
+            names = {get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
+            legs = [names.get(ch, ch) for ch in c.largest_labels]
+            raise refusal(
+                self.binding, f"an intermediate of the contraction {c.equation}", legs,
+                c.largest * self.dtype.itemsize, limit,
+                "slicing cannot bring its intermediates under the limit",
+            )
+        return tree
 
     def _plan(self, factors: tuple[Node, ...], out_legs: tuple[str, ...]) -> _Planned:
         """The plan of a network (cached across calls by factors, output legs and sizes)."""
@@ -226,19 +313,20 @@ class Evaluator:
                 # (Frozen is transparent for values and is not lowered to einsum labels)
                 work[conflict.index] = Frozen(work[conflict.index])
         factors = tuple(work)
-        run = None
+        run, contraction = None, None
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
         if plan.operands and not trivial:
-            optimize = "greedy" if len(plan.operands) > GREEDY_ABOVE else "auto"
+            contraction = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
             shapes = [op.shape for op in plan.operands]
-            run = contract_expression(einsum_equation(plan), *shapes, optimize=optimize)
-        _PLANS[key] = (factors, plan, run)
+            path = [tuple(p) for p in contraction.path]
+            run = contract_expression(contraction.equation, *shapes, optimize=path)
+        _PLANS[key] = (factors, plan, run, contraction)
         if len(_PLANS) > PLAN_CACHE_SIZE:
             _PLANS.popitem(last=False)
-        return factors, plan, run
+        return factors, plan, run, contraction
 
     def _sum(self, node: Sum) -> np.ndarray:
-        total = np.zeros(self.shape(node), dtype=self.dtype)
+        total = self.zeros(self.shape(node))
         for c, term in zip(node.coeffs, node.terms, strict=True):
             if isinstance(term, Zero):
                 continue
@@ -263,7 +351,7 @@ class Evaluator:
         fn = elementwise_kernel(node.fn, len(node.operands))
         args = [_align(self.value(o), o.legs, node.legs) for o in node.operands]
         try:
-            out = np.asarray(fn(*args), dtype=self.dtype)
+            out = self.as_dtype(fn(*args))
         except (NameError, AttributeError) as exc:
             raise NoRuleError(f"no numeric rule for elementwise function {node.fn}: {exc}") from None
         shape = self.shape(node)
@@ -282,6 +370,10 @@ class Evaluator:
         return out
 
 
+BACKENDS = ("numpy", "dask")
+"""Evaluation backends: numpy (in memory) and dask (chunked, out-of-core or distributed)."""
+
+
 def evaluate(
     node: Node,
     values: Mapping[str, Any],
@@ -289,28 +381,47 @@ def evaluate(
     order: Sequence[str] | None = None,
     sizes: Mapping[str | sp.Symbol, int] | None = None,
     dtype: Any = np.float64,
+    backend: str = "numpy",
+    memory_limit: int | float | str | None = None,
+    chunk_size: int | str | None = None,
 ) -> np.ndarray:
-    """Evaluate ``node`` on concrete inputs with numpy.
+    """Evaluate ``node`` on concrete inputs with numpy (or dask).
 
     Args:
         node: the expression; its free legs are the axes of the result.
         values: one array per tensor variable, by name; axes follow the variable's declared
-            slot order, lengths must agree with the declared sizes.
+            slot order, lengths must agree with the declared sizes. With ``backend="dask"``
+            they may be dask arrays (or memory-mapped numpy arrays) larger than memory.
         order: the legs of the result in the wanted axis order (default ``node.legs``); must be
             a permutation of the node's free legs.
         sizes: values of size symbols that no input determines (by symbol or name).
         dtype: the dtype of the computation and of the result.
+        backend: ``"numpy"`` or ``"dask"`` (chunked arrays; a contraction whose operands or
+            intermediates exceed memory runs out-of-core, on a dask.distributed cluster when a
+            ``distributed.Client`` is active).
+        memory_limit: the most bytes any one array may take: an int, or a string such as
+            ``"2GB"`` / ``"512MiB"``; default half the memory available now. A contraction
+            whose largest intermediate is larger is sliced (cotengra); a value that must be
+            held whole and is larger is refused (see :mod:`symtn.lower.memory`).
+        chunk_size: dask only: chunk length per axis (int) or bytes per chunk (``"64MiB"``);
+            default dask's ``"auto"``.
 
     Returns:
         A new array with one axis per leg of ``order``, of the legs' bound sizes.
 
     Raises:
         EvaluationError: a missing input, a shape that disagrees with the declared sizes, an
-            unbound size, or an ``order`` that is not a permutation of the free legs.
+            unbound size, an ``order`` that is not a permutation of the free legs, an unknown
+            backend or a malformed memory limit.
+        MemoryLimitError: E310, an array above the memory limit that slicing cannot split
+            (names the binding, the array's legs and its bytes); raised before allocating it.
         NoRuleError: a function bubble with no numeric kernel (e.g. an opaque user function).
     """
     orders = {"": tuple(node.legs if order is None else order)}
-    return evaluate_many({"": node}, values, orders=orders, sizes=sizes, dtype=dtype)[""]
+    return evaluate_many(
+        {"": node}, values, orders=orders, sizes=sizes, dtype=dtype, backend=backend,
+        memory_limit=memory_limit, chunk_size=chunk_size,
+    )[""]
 
 
 def evaluate_many(
@@ -320,6 +431,9 @@ def evaluate_many(
     orders: Mapping[str, Sequence[str]] | None = None,
     sizes: Mapping[str | sp.Symbol, int] | None = None,
     dtype: Any = np.float64,
+    backend: str = "numpy",
+    memory_limit: int | float | str | None = None,
+    chunk_size: int | str | None = None,
 ) -> dict[str, np.ndarray]:
     """Evaluate several expressions in one pass, computing shared subexpressions once.
 
@@ -332,33 +446,50 @@ def evaluate_many(
         orders: name -> wanted leg order of that result (default: its canonical order).
         sizes: values of size symbols that no input determines.
         dtype: the dtype of the computation.
+        backend, memory_limit, chunk_size: as for :func:`evaluate`.
 
     Returns:
         name -> array with axes in the wanted order.
 
     Raises:
-        EvaluationError, NoRuleError: as :func:`evaluate`.
+        EvaluationError, MemoryLimitError, NoRuleError: as :func:`evaluate`; every result's size
+        is checked against the memory limit before any work is done.
     """
+    if backend not in BACKENDS:
+        choices = ", ".join(BACKENDS)
+        raise EvaluationError(f"unknown backend {backend!r}; choose one of {choices}", code="E300")
+    limit = resolve_limit(memory_limit)
     orders = orders or {}
     given = {str(k): v for k, v in (sizes or {}).items()}
     bound: dict[sp.Symbol, int] = {}
     for n in nodes.values():
         bound.update(bind_sizes(n, values, {**{str(k): v for k, v in bound.items()}, **given}))
-    evaluator = Evaluator(values, bound, dtype)
-    out: dict[str, np.ndarray] = {}
+    evaluator: Evaluator
+    if backend == "dask":
+        from symtn.lower.dask_backend import DaskEvaluator
+
+        evaluator = DaskEvaluator(values, bound, dtype, limit, chunk_size)
+    else:
+        evaluator = Evaluator(values, bound, dtype, limit)
+    wants: dict[str, tuple[str, ...]] = {}
     for name, node in nodes.items():
-        of = f" of {name}" if name else ""
         want = tuple(orders.get(name, node.legs))
         if sorted(want) != sorted(node.legs):
             raise EvaluationError(
                 f"order [{', '.join(want)}] is not a permutation of the legs "
-                f"[{', '.join(node.legs)}]{of}"
+                f"[{', '.join(node.legs)}]{' of ' + name if name else ''}"
             )
+        wants[name] = want
+        evaluator.binding = name
+        Evaluator.check_value(evaluator, node)  # every result fits, before any work
+    out: dict[str, Any] = {}
+    for name, node in nodes.items():
+        evaluator.binding = name
         try:
             arr = evaluator.value(node)
         except SymtnError:
             raise
         except (ValueError, IndexError, FloatingPointError) as exc:
-            raise EvaluationError(f"numeric evaluation{of} failed: {exc}") from exc
-        out[name] = np.array(_align(arr, node.legs, want), dtype=dtype, copy=True)
-    return out
+            raise EvaluationError(f"numeric evaluation{' of ' + name if name else ''} failed: {exc}") from exc
+        out[name] = _align(arr, node.legs, wants[name])
+    return evaluator.finish(out)

@@ -18,7 +18,7 @@ Corner cases the plan records for the backend:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import sympy as sp
 from opt_einsum import get_symbol
@@ -63,6 +63,8 @@ class NetworkPlan:
         out_shape: the final shape, one axis per output leg.
         scale: integer factor from order-0 deltas and labels carried by deltas only.
         zero: the network contains a ``Zero`` factor.
+        label_legs: a leg name for every label (a representative of the joined legs), for
+            messages that name an intermediate's legs.
     """
 
     operands: tuple[Operand, ...]
@@ -72,6 +74,7 @@ class NetworkPlan:
     out_shape: tuple[int, ...]
     scale: int
     zero: bool
+    label_legs: dict[int, str] = field(default_factory=dict)
 
 
 class _Legs:
@@ -203,6 +206,7 @@ def plan_network(
         out_shape=tuple(size[leg] for leg in out_legs),
         scale=scale,
         zero=any(isinstance(f, Zero) for f in factors),
+        label_legs={lab: root for root, lab in label.items()},
     )
 
 
