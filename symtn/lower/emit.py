@@ -12,6 +12,8 @@ with a contraction path precomputed by opt_einsum; every contraction is recorded
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
 
 from symtn.errors import NoRuleError
@@ -31,9 +33,10 @@ from symtn.ir.nodes import (
     size_str,
 )
 from symtn.ir.printer import _Printer
-from symtn.lower.emit_base import EmitterBase, Step, _linear
+from symtn.lower.emit_base import EmitterBase, Step, _linear, _perm
 from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.stable import logsumexp_parts, softmax_parts
+from symtn.lower.tiled import TILED_MIN, matrix_view, tiled_sum_expr
 
 __all__ = ["Emitter", "Step"]
 
@@ -112,7 +115,11 @@ class Emitter(EmitterBase):
             if isinstance(term, Zero) or c == 0:
                 continue
             k = self._coeff(c)
-            part = self.aligned(self.value(term), term.legs, node.legs)
+            var = self.value(term)
+            part = self.aligned(var, term.legs, node.legs)
+            self.shapes[var] = self.shape(term)
+            if part != var:
+                self.transposed[part] = (var, _perm(term.legs, node.legs))
             parts.append((k, part))
         if not parts:
             return self.assign(self.backend.zeros(self.shape(node)))
@@ -141,7 +148,27 @@ class Emitter(EmitterBase):
                 f'numpy.einsum("{view}", {total})[...] {op} {scaled}', total, "add the diagonal in place"
             )
             return total
-        return self.assign(_linear(parts))
+        tiled = self._tiled(node, parts)
+        return self.assign(tiled if tiled is not None else _linear(parts))
+
+    def _tiled(self, node: Sum, parts: list[tuple[float, str]]) -> str | None:
+        """A cache-blocked ``_tiled_sum`` call for a large sum of transposed arrays, or None."""
+        shape = self.shape(node)
+        if self.backend.name != "numpy" or len(parts) < 2 or math.prod(shape) < TILED_MIN:
+            return None
+        found = []  # (coefficient, printed term, variable, permutation) in the order _linear adds
+        for k, text in parts:
+            var, perm = self.transposed.get(text, (text, None))
+            if not var.isidentifier() or var in self.ones or var not in self.shapes:
+                return None
+            found.append((k, text, var, perm))
+        found.sort(key=lambda p: (p[0] < 0, p[1]))
+        view = matrix_view(shape, [p[3] for p in found])
+        if view is None:
+            return None
+        terms = [(k, var) for k, _, var, _ in found]
+        shapes = [self.shapes[var] for _, _, var, _ in found]
+        return tiled_sum_expr(terms, view, shape, shapes, self.backend.helper("_tiled_sum"))
 
     def _elementwise(self, node: Elementwise) -> str:
         lse = logsumexp_parts(node)

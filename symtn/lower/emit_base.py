@@ -83,6 +83,8 @@ class EmitterBase:
         self.memo: dict[Node, str] = {}
         self.alpha: dict[str, str] = {}
         self.exprs: dict[str, str] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.transposed: dict[str, tuple[str, list[int] | None]] = {}
         self.count = 0
 
     # ----------------------------------------------------------------- plumbing
