@@ -19,6 +19,17 @@ def _softmax(x, axes):
     """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""
     return {xp}.exp(x - _logsumexp(x, axes, keepdims=True))
 ''',
+    "_exp_shifted": '''
+def _exp_shifted(x, axes):
+    """exp(x - m) and its sum over ``axes``, m the maximum over ``axes`` (kept legs apart).
+
+    A network with as many factors exp(x) as factors 1 / sum(exp(x)) (on the same kept legs)
+    has the same value with both shifted by m, and then nothing overflows.
+    """
+    m = {xp}.max(x, axis=axes, keepdims=True)
+    e = {xp}.exp(x - {xp}.where({xp}.isfinite(m), m, 0.0))
+    return e, {xp}.sum(e, axis=axes)
+''',
     "_argext": '''
 def _argext(x, axes, fn):
     """One-hot of the arg-max/min over ``axes`` (ties share the weight)."""
@@ -75,6 +86,13 @@ _erf = numpy.vectorize(math.erf, otypes=[float])
 }
 
 TORCH_HELPERS = {
+    "_exp_shifted": '''
+def _exp_shifted(x, axes):
+    """exp(x - m) and its sum over ``axes``, m the maximum over ``axes`` (kept legs apart)."""
+    m = torch.amax(x, dim=axes, keepdim=True)
+    e = torch.exp(x - torch.where(torch.isfinite(m), m, torch.zeros_like(m)))
+    return e, torch.sum(e, dim=axes)
+''',
     "_softmax": '''
 def _softmax(x, axes):
     """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -17,15 +18,18 @@ import opt_einsum
 import sympy as sp
 
 from symtn.ir.nodes import (
+    Elementwise,
     Frozen,
     Node,
     Product,
     Sum,
 )
-from symtn.lower.codegen_backends import Backend
+from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
 from symtn.lower.numpy_backend import GREEDY_ABOVE
-from symtn.lower.plan import ReshapeConflict, einsum_equation, plan_network
+from symtn.lower.numpy_backend import alpha_key
+from symtn.lower.plan import NetworkPlan, ReshapeConflict, einsum_equation, plan_network
+from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 
 MEMORY_WEIGHT = 4
 """FLOPs one entry written and read back is worth when choosing whether to distribute."""
@@ -156,8 +160,9 @@ class EmitterBase:
         if plan.zero:
             return self.assign(b.zeros(plan.out_shape))
         ops = []
-        for op in plan.operands:
-            var = self.value(work[op.index])
+        stable = self._shifted(work, plan)
+        for pos, op in enumerate(plan.operands):
+            var = stable[pos] if pos in stable else self.value(work[op.index])
             ops.append(var if op.shape == self.shape(work[op.index]) else b.reshape(var, op.shape))
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
         rest = scale * plan.scale
@@ -183,6 +188,49 @@ class EmitterBase:
         if rest != 1 or expr == "1.0":
             expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{float(rest)!r}")
         return expr if expr.isidentifier() else self.assign(expr)
+
+    def _shifted(self, work: Sequence[Node], plan: NetworkPlan) -> dict[int, str]:
+        """Stable replacements for ``exp(y)`` and ``(sum[L](exp(y)))^-k`` operands (by position).
+
+        When the ``exp(y)`` operands carry, on the legs the sum keeps, the same labels as the
+        inverse sums (each counted ``k`` times), the network is unchanged by shifting ``y`` by
+        its maximum over ``L``: the shifts cancel. The shifted factors never overflow
+        (``softmax`` written out, as the Hessian of ``logsumexp`` is, stays finite at 1000).
+        """
+        dens: dict[str, list[tuple[int, InverseSumExp]]] = {}
+        for pos, op in enumerate(plan.operands):
+            found = inverse_sum_exp(work[op.index])
+            if found is not None and op.shape == self.shape(work[op.index]):
+                dens.setdefault(alpha_key(found.y), []).append((pos, found))
+        out: dict[int, str] = {}
+        for key, group in dens.items():
+            y = group[0][1].y
+            kept = [y.legs.index(leg) for leg in group[0][1].kept]
+            want: Counter[tuple[int, ...]] = Counter()
+            for pos, den in group:
+                node = work[plan.operands[pos].index]
+                labels = tuple(plan.operands[pos].labels[node.legs.index(leg)] for leg in den.kept)
+                want[labels] += den.power
+            exps = []
+            for pos, op in enumerate(plan.operands):
+                u = exp_argument(work[op.index])
+                if u is not None and alpha_key(u) == key and op.shape == self.shape(work[op.index]):
+                    exps.append(pos)
+            have = Counter(tuple(plan.operands[pos].labels[i] for i in kept) for pos in exps)
+            if have != want:
+                continue
+            b = self.backend
+            axes = tuple(y.legs.index(leg) for leg in group[0][1].summed)
+            pair = self.assign(f"{b.helper('_exp_shifted')}({self.value(y)}, {_tup(axes)})", "exp shifted by its max")
+            e, total = self.assign(f"{pair}[0]"), self.assign(f"{pair}[1]")
+            for pos in exps:
+                out[pos] = e
+            for pos, den in group:
+                node = work[plan.operands[pos].index]
+                assert isinstance(node, Elementwise)
+                power = self.assign(b.print_expr(b.substitute(node.fn, [total])))
+                out[pos] = self._realign(power, den.kept, node.legs)
+        return out
 
     def _flops(self, factors: Sequence[Node], out_legs: Sequence[str]) -> int:
         """The FLOP count of contracting ``factors`` as one network (sums as dense operands)."""
