@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import opt_einsum
 import sympy as sp
@@ -28,7 +28,8 @@ from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
 from symtn.lower.numpy_backend import GREEDY_ABOVE
 from symtn.lower.numpy_backend import alpha_key
-from symtn.lower.plan import NetworkPlan, ReshapeConflict, einsum_equation, plan_network
+from symtn.lower.factor import Group, TermOps, group_terms, weights
+from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, einsum_equation, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 
 MEMORY_WEIGHT = 4
@@ -141,29 +142,126 @@ class EmitterBase:
         big = large_sum(factors, out_entries, self.size_of)
         terms = split_terms(factors, big) if big is not None else []
         if big is not None and self._split_pays(factors, big, terms, out_legs):
-            parts = []
-            for c, fs in terms:
-                k = self._coeff(c)
-                part = self.network(fs, out_legs)
-                parts.append((k * scale, part))
             shape = tuple(self.size_of(sizes[leg]) for leg in out_legs)
-            expr = _linear(parts) if parts else self.backend.zeros(shape)
-            return self.assign(expr, "distributed over a large sum")
+            return self._distributed(terms, out_legs, scale, shape, out_entries)
+        work, plan = self._plan(factors, out_legs)
+        if plan.zero:
+            return self.assign(self.backend.zeros(plan.out_shape))
+        return self._contract(self._operand_vars(work, plan), plan, scale)
+
+    def _plan(self, factors: Sequence[Node], out_legs: Sequence[str]) -> tuple[list[Node], NetworkPlan]:
+        """The network's plan (a reshape that conflicts with the others is evaluated alone)."""
         work = list(factors)
         while True:
             try:
-                plan = plan_network(work, out_legs, self.size_of)
-                break
+                return work, plan_network(work, out_legs, self.size_of)
             except ReshapeConflict as conflict:
                 work[conflict.index] = Frozen(work[conflict.index])
-        b = self.backend
-        if plan.zero:
-            return self.assign(b.zeros(plan.out_shape))
+
+    def _operand_vars(self, work: Sequence[Node], plan: NetworkPlan) -> list[str]:
+        """The variables (viewed in the plan's shapes) of the plan's dense operands."""
         ops = []
         stable = self._shifted(work, plan)
         for pos, op in enumerate(plan.operands):
             var = stable[pos] if pos in stable else self.value(work[op.index])
-            ops.append(var if op.shape == self.shape(work[op.index]) else b.reshape(var, op.shape))
+            ops.append(var if op.shape == self.shape(work[op.index]) else self.backend.reshape(var, op.shape))
+        return ops
+
+    def _distributed(
+        self,
+        terms: list[tuple[sp.Expr, list[Node]]],
+        out_legs: Sequence[str],
+        scale: float,
+        shape: tuple[int, ...],
+        out_entries: int,
+    ) -> str:
+        """``sum_t c_t network_t``, terms sharing a common sub-network contracted together
+        through it (:mod:`symtn.lower.factor`)."""
+        parts: list[tuple[float, str]] = []
+        cands: list[tuple[TermOps, NetworkPlan]] = []
+        for c, fs in terms:
+            k = self._coeff(c)
+            if large_sum(fs, out_entries, self.size_of) is not None:
+                parts.append((k * scale, self.network(fs, out_legs)))
+                continue
+            work, plan = self._plan(fs, out_legs)
+            if plan.zero:
+                continue
+            if len(plan.out_labels) != len(plan.out_shape) or not plan.operands:
+                parts.append((k * scale, self.network(fs, out_legs)))
+                continue
+            ops = self._operand_vars(work, plan)
+            labels = tuple(op.labels for op in plan.operands)
+            term = TermOps(k * plan.scale, tuple(ops), labels, plan.out_labels, dict(plan.label_sizes))
+            cands.append((term, replace(plan, scale=1)))
+        tops = [t for t, _ in cands]
+        for g in group_terms(tops):
+            if len(g.members) == 1:  # the coefficient scales the smallest operand
+                k = tops[g.rep].coeff * scale
+                parts.append((1.0, self._contract(list(tops[g.rep].vars), cands[g.rep][1], k)))
+            else:
+                parts.append((1.0, self._grouped(tops, g, cands[g.rep][1], scale)))
+        expr = _linear(parts) if parts else self.backend.zeros(shape)
+        return expr if expr.isidentifier() else self.assign(expr, "distributed over a large sum")
+
+    def _grouped(self, terms: list[TermOps], group: Group, plan: NetworkPlan, scale: float) -> str:
+        """One contraction of the group's common operands with the sum of its members' others
+        (times ``scale``, folded into the coefficients of that sum)."""
+        rep = terms[group.rep]
+        sizes = dict(rep.sizes)
+        found = []
+        for t in group.members:
+            ops, shared, more = weights(terms, group, t)
+            sizes.update(more)
+            found.append((terms[t].coeff * scale, ops, shared))
+        every = tuple(sorted({x for _, _, shared in found for x in shared}))
+        lin = []
+        for k, ops, shared in found:
+            var = self._small_network(ops, shared, sizes)
+            if var != "1.0" and shared != every:
+                var = self.backend.reshape(var, tuple(sizes[x] if x in shared else 1 for x in every))
+            lin.append((k, var))
+        total = _linear(lin)
+        if all(v == "1.0" for _, v in lin):
+            total = self.backend.asarray(total)
+        weight = self.assign(total, "the terms' other factors, summed before the common contraction")
+        common = sorted(group.common)
+        labels = [rep.labels[j] for j in common] + [every]
+        operands = tuple(Operand(-1, tuple(sizes[x] for x in labs), labs) for labs in labels)
+        carried = {x for labs in labels for x in labs}
+        merged = replace(
+            plan,
+            operands=operands,
+            einsum_out=tuple(dict.fromkeys(x for x in rep.out if x in carried)),
+            label_sizes=sizes,
+        )
+        return self._contract([rep.vars[j] for j in common] + [weight], merged, 1.0)
+
+    def _small_network(self, ops: list[tuple[str, tuple[int, ...]]], out: tuple[int, ...], sizes: dict[int, int]) -> str:
+        """Contract ``(variable, labels)`` operands to the labels ``out`` ("1.0" for none)."""
+        if not ops:
+            return "1.0"
+        if len(ops) == 1 and ops[0][1] == out:
+            return ops[0][0]
+        canon: dict[int, int] = {}
+        for _, labs in ops:
+            for x in labs:
+                canon.setdefault(x, len(canon))
+        operands = tuple(Operand(-1, tuple(sizes[x] for x in labs), tuple(canon[x] for x in labs)) for _, labs in ops)
+        plan = NetworkPlan(
+            operands=operands,
+            einsum_out=tuple(canon[x] for x in out),
+            out_labels=tuple(canon[x] for x in out),
+            label_sizes={canon[x]: sizes[x] for x in canon},
+            out_shape=tuple(sizes[x] for x in out),
+            scale=1,
+            zero=False,
+        )
+        return self._contract([v for v, _ in ops], plan, 1.0)
+
+    def _contract(self, ops: list[str], plan: NetworkPlan, scale: float) -> str:
+        """The einsum of ``ops`` (the plan's operands) times ``scale``, with the plan's corners."""
+        b = self.backend
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
         rest = scale * plan.scale
         if rest != 1 and len(ops) >= 2:
