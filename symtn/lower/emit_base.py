@@ -26,9 +26,9 @@ from symtn.ir.nodes import (
 )
 from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
-from symtn.lower.numpy_backend import GREEDY_ABOVE
-from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.factor import Group, TermOps, group_terms, weights
+from symtn.lower.numpy_backend import GREEDY_ABOVE, alpha_key
+from symtn.lower.pairwise import lower_path
 from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, einsum_equation, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 
@@ -237,7 +237,9 @@ class EmitterBase:
         )
         return self._contract([rep.vars[j] for j in common] + [weight], merged, 1.0)
 
-    def _small_network(self, ops: list[tuple[str, tuple[int, ...]]], out: tuple[int, ...], sizes: dict[int, int]) -> str:
+    def _small_network(
+        self, ops: list[tuple[str, tuple[int, ...]]], out: tuple[int, ...], sizes: dict[int, int]
+    ) -> str:
         """Contract ``(variable, labels)`` operands to the labels ``out`` ("1.0" for none)."""
         if not ops:
             return "1.0"
@@ -247,7 +249,9 @@ class EmitterBase:
         for _, labs in ops:
             for x in labs:
                 canon.setdefault(x, len(canon))
-        operands = tuple(Operand(-1, tuple(sizes[x] for x in labs), tuple(canon[x] for x in labs)) for _, labs in ops)
+        operands = tuple(
+            Operand(-1, tuple(sizes[x] for x in labs), tuple(canon[x] for x in labs)) for _, labs in ops
+        )
         plan = NetworkPlan(
             operands=operands,
             einsum_out=tuple(canon[x] for x in out),
@@ -278,7 +282,11 @@ class EmitterBase:
             path, info = opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimize)
             flops, big = int(info.opt_cost), int(info.largest_intermediate)
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
-            core = self.assign(b.einsum(eq, ops, path, shapes), note)
+            if b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
+                core = lower_path(eq, ops, shapes, path, self.assign, note)
+                core = core if core.isidentifier() else self.assign(core)
+            else:
+                core = self.assign(b.einsum(eq, ops, path, shapes), note)
             self.steps.append(Step(core, eq, flops, big, tuple(path)))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
@@ -319,7 +327,8 @@ class EmitterBase:
                 continue
             b = self.backend
             axes = tuple(y.legs.index(leg) for leg in group[0][1].summed)
-            pair = self.assign(f"{b.helper('_exp_shifted')}({self.value(y)}, {_tup(axes)})", "exp shifted by its max")
+            call = f"{b.helper('_exp_shifted')}({self.value(y)}, {_tup(axes)})"
+            pair = self.assign(call, "exp shifted by its max")
             e, total = self.assign(f"{pair}[0]"), self.assign(f"{pair}[1]")
             for pos in exps:
                 out[pos] = e

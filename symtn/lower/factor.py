@@ -138,7 +138,8 @@ def weights(
     rep = terms[group.rep]
     ops, labmap = group.members[t]
     term = terms[t]
-    top = max([x for tm in terms for labs in tm.labels for x in labs] + [x for tm in terms for x in tm.out] + [0])
+    every = [x for tm in terms for labs in tm.labels for x in labs] + [x for tm in terms for x in tm.out]
+    top = max(every + [0])
     fresh = top + 1 + t * (1 + sum(len(labs) for labs in term.labels))
     rename = dict(labmap)
     sizes = dict(rep.sizes)
