@@ -110,10 +110,14 @@ class Emitter(EmitterBase):
         return table[op]
 
     def _sum(self, node: Sum) -> str:
+        live = [(c, t) for c, t in zip(node.coeffs, node.terms, strict=True) if c != 0 and not isinstance(t, Zero)]
+        if len(live) == 1 and isinstance(live[0][1], Product) and not softmax_parts(live[0][1]):
+            k, term = self._coeff(live[0][0]), live[0][1]
+            if k != 1:  # c * (network): the coefficient scales the network's smallest operand
+                var = self.network(term.args, term.legs, scale=k)
+                return self._realign(var, term.legs, node.legs)
         parts = []
-        for c, term in zip(node.coeffs, node.terms, strict=True):
-            if isinstance(term, Zero) or c == 0:
-                continue
+        for c, term in live:
             k = self._coeff(c)
             var = self.value(term)
             part = self.aligned(var, term.legs, node.legs)
@@ -123,17 +127,6 @@ class Emitter(EmitterBase):
             parts.append((k, part))
         if not parts:
             return self.assign(self.backend.zeros(self.shape(node)))
-        live = [t for c, t in zip(node.coeffs, node.terms, strict=True) if c != 0 and not isinstance(t, Zero)]
-        if (
-            len(parts) == 1
-            and parts[0][0] != 1
-            and isinstance(live[0], Product)
-            and not softmax_parts(live[0])
-        ):
-            # c * (network): the coefficient scales the network's smallest operand
-            term = live[0]
-            var = self.network(term.args, term.legs, scale=parts[0][0])
-            return self._realign(var, term.legs, node.legs)
         if any(v not in self.ones for _, v in parts):  # a constant term broadcasts as a number
             parts = [(k, "1.0" if v in self.ones else v) for k, v in parts]
         diag = [p for p in parts if p[1] in self.diag]
