@@ -84,7 +84,10 @@ def test_quadratic_form_hessian_uses_tiled_sum_and_is_exact(n: int, monkeypatch:
 def test_tiled_sum_of_a_tensor_whose_legs_swap_in_two_blocks(monkeypatch: Any) -> None:
     monkeypatch.setattr(tiled, "TILE", 4)
     monkeypatch.setattr("symtn.lower.emit.TILED_MIN", 0)
-    src = "dim p = 3, q = 5\nleg a, b : p\nleg c, e : q\nT: [a, c, b, e]\nS = T + T[a -> b, b -> a, c -> e, e -> c]\n"
+    src = (
+        "dim p = 3, q = 5\nleg a, b : p\nleg c, e : q\nT: [a, c, b, e]\n"
+        "S = T + T[a -> b, b -> a, c -> e, e -> c]\n"
+    )
     fn = symtn.compile(symtn.parse(src), ["S"])
     T = RNG.standard_normal((3, 5, 3, 5))
     assert "_tiled_sum(" in fn.source

@@ -110,12 +110,13 @@ class Emitter(EmitterBase):
         return table[op]
 
     def _sum(self, node: Sum) -> str:
-        live = [(c, t) for c, t in zip(node.coeffs, node.terms, strict=True) if c != 0 and not isinstance(t, Zero)]
+        pairs = zip(node.coeffs, node.terms, strict=True)
+        live = [(c, t) for c, t in pairs if c != 0 and not isinstance(t, Zero)]
         if len(live) == 1 and isinstance(live[0][1], Product) and not softmax_parts(live[0][1]):
-            k, term = self._coeff(live[0][0]), live[0][1]
+            k, net = self._coeff(live[0][0]), live[0][1]
             if k != 1:  # c * (network): the coefficient scales the network's smallest operand
-                var = self.network(term.args, term.legs, scale=k)
-                return self._realign(var, term.legs, node.legs)
+                var = self.network(net.args, net.legs, scale=k)
+                return self._realign(var, net.legs, node.legs)
         parts = []
         for c, term in live:
             k = self._coeff(c)
