@@ -130,6 +130,9 @@ class Emitter(EmitterBase):
             return self.assign(self.backend.zeros(self.shape(node)))
         if any(v not in self.ones for _, v in parts):  # a constant term broadcasts as a number
             parts = [(k, "1.0" if v in self.ones else v) for k, v in parts]
+        if any(v.isidentifier() and v not in self.broadcasts for _, v in parts):
+            # a full-shape term fixes the shape: broadcast terms enter as unit-axis views
+            parts = [(k, self.broadcasts.get(v, v)) for k, v in parts]
         diag = [p for p in parts if p[1] in self.diag]
         if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
             k, var = diag[0]

@@ -89,6 +89,7 @@ class EmitterBase:
         self.alpha: dict[str, str] = {}
         self.exprs: dict[str, str] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
+        self.broadcasts: dict[str, str] = {}
         self.transposed: dict[str, tuple[str, list[int] | None]] = {}
         self.count = 0
 
@@ -385,7 +386,10 @@ class EmitterBase:
                 self.ones.add(var)
                 return var
             ones = tuple(sizes[x] if x in carried else 1 for x in labels)
-            return self.assign(b.broadcast(b.reshape(core, ones), full), "broadcast over legs on deltas only")
+            view = b.reshape(core, ones)
+            var = self.assign(b.broadcast(view, full), "broadcast over legs on deltas only")
+            self.broadcasts[var] = view
+            return var
         sym = opt_einsum.get_symbol
         ops = [] if core is None else [core]
         subs = [] if core is None else ["".join(sym(x) for x in carried)]
