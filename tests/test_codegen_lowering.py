@@ -22,7 +22,7 @@ from symtn.lower import tiled
 from symtn.lower.codegen import generate
 from symtn.lower.codegen_helpers import NUMPY_HELPERS
 from symtn.lower.factor import TermOps, group_terms, match, weights
-from symtn.lower.pairwise import lower_path
+from symtn.lower.pairwise import lower_path, reuse_pairs
 from symtn.lower.stable import inverse_sum_exp
 
 RNG = np.random.default_rng(11)
@@ -282,3 +282,32 @@ def test_lower_path_equals_einsum(eq: str) -> None:
     exec("\n".join(lines) + f"\nresult = {result}", ns)  # noqa: S102
     np.testing.assert_allclose(ns["result"], np.einsum(eq, *arrays), rtol=1e-12, atol=1e-12)
     assert math.prod(np.shape(ns["result"])) == math.prod(np.einsum(eq, *arrays).shape)
+
+
+def test_reuse_pairs_substitutes_a_product_that_kept_the_needed_labels() -> None:
+    cache = {("A", "ab", "B", "bc"): ("t_9", "ac")}
+    # the same product inside a network that still needs x and z: replaced
+    ops, terms = reuse_pairs(["A", "B", "C"], ["xy", "yz", "xz"], "z", cache)
+    assert ops == ["C", "t_9"] and terms == ["xz", "xz"]
+    # here y is needed later but the cached product summed it: not replaced
+    ops, terms = reuse_pairs(["A", "B", "C"], ["xy", "yz", "y"], "z", cache)
+    assert ops == ["A", "B", "C"]
+
+
+def test_shared_back_propagated_error_gives_the_same_numbers_as_einsum() -> None:
+    # gW1 and gb1 of the MLP share (error @ W2) * (1 - h^2); gb1 is its column sum
+    b = 64
+    names = ["gW1", "gb1"]
+    ns = symtn.compile(symtn.parse(MLP), names, sizes={"b": b})
+    combined = ns.source[ns.source.index("def gW1_and_gb1") :]
+    # two forward products, error @ W2 and dz @ X; gb1 adds none (it sums dz)
+    assert combined.count(" @ ") == 4
+    X, W1, b1 = RNG.standard_normal((b, 8)), RNG.standard_normal((16, 8)), RNG.standard_normal(16)
+    W2, b2 = RNG.standard_normal((4, 16)), RNG.standard_normal(4)
+    Y = np.eye(4)[RNG.integers(0, 4, b)]
+    h = np.tanh(np.einsum("bi,hi->bh", X, W1) + b1)
+    p = _softmax(np.einsum("bh,ch->bc", h, W2) + b2, 1)
+    dz = np.einsum("bc,ch->bh", (p - Y) / b, W2) * (1 - h * h)
+    gW1, gb1 = ns.all(X, Y, W1, b1, W2, b2)
+    np.testing.assert_allclose(gW1, np.einsum("bh,bi->hi", dz, X), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gb1, dz.sum(0), rtol=1e-10, atol=1e-12)

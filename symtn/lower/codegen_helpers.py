@@ -21,14 +21,16 @@ def _softmax(x, axes):
 ''',
     "_exp_shifted": '''
 def _exp_shifted(x, axes):
-    """exp(x - m) and its sum over ``axes``, m the maximum over ``axes`` (kept legs apart).
+    """exp(x - m), its sum over ``axes`` and m, the maximum over ``axes`` (kept legs apart).
 
-    A network with as many factors exp(x) as factors 1 / sum(exp(x)) (on the same kept legs)
-    has the same value with both shifted by m, and then nothing overflows.
+    log(sum) + m is logsumexp(x). A network with as many factors exp(x) as factors
+    1 / sum(exp(x)) (on the same kept legs) has the same value with both shifted by m,
+    and then nothing overflows.
     """
     m = {xp}.max(x, axis=axes, keepdims=True)
-    e = {xp}.exp(x - {xp}.where({xp}.isfinite(m), m, 0.0))
-    return e, {xp}.sum(e, axis=axes)
+    m = {xp}.where({xp}.isfinite(m), m, 0.0)
+    e = {xp}.exp(x - m)
+    return e, {xp}.sum(e, axis=axes), {xp}.squeeze(m, axis=axes)
 ''',
     "_argext": '''
 def _argext(x, axes, fn):
@@ -88,10 +90,11 @@ _erf = numpy.vectorize(math.erf, otypes=[float])
 TORCH_HELPERS = {
     "_exp_shifted": '''
 def _exp_shifted(x, axes):
-    """exp(x - m) and its sum over ``axes``, m the maximum over ``axes`` (kept legs apart)."""
+    """exp(x - m), its sum over ``axes`` and m, the maximum over ``axes`` (kept legs apart)."""
     m = torch.amax(x, dim=axes, keepdim=True)
-    e = torch.exp(x - torch.where(torch.isfinite(m), m, torch.zeros_like(m)))
-    return e, torch.sum(e, dim=axes)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    e = torch.exp(x - m)
+    return e, torch.sum(e, dim=axes), torch.squeeze(m, dim=axes)
 ''',
     "_softmax": '''
 def _softmax(x, axes):

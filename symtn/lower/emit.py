@@ -13,6 +13,7 @@ with a contraction path precomputed by opt_einsum; every contraction is recorded
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import sympy as sp
 
@@ -33,6 +34,7 @@ from symtn.ir.nodes import (
     size_str,
 )
 from symtn.ir.printer import _Printer
+from symtn.lower.codegen_backends import _tup
 from symtn.lower.emit_base import EmitterBase, Step, _linear, _perm
 from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.stable import logsumexp_parts, softmax_parts
@@ -136,8 +138,11 @@ class Emitter(EmitterBase):
         diag = [p for p in parts if p[1] in self.diag]
         if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
             k, var = diag[0]
-            rest = _linear([p for p in parts if p is not diag[0]])
-            total = self.assign(f"{rest}.copy()" if rest.isidentifier() else rest)
+            others = [p for p in parts if p is not diag[0]]
+            total = self._scaled_fresh(others, live, node)
+            if total is None:
+                rest = _linear(others)
+                total = self.assign(f"{rest}.copy()" if rest.isidentifier() else rest)
             core, view = self.diag[var]
             op = "+=" if k > 0 else "-="
             scaled = core if abs(k) == 1 else f"{abs(k)!r} * {core}"
@@ -147,6 +152,28 @@ class Emitter(EmitterBase):
             return total
         tiled = self._tiled(node, parts)
         return self.assign(tiled if tiled is not None else _linear(parts))
+
+    def _scaled_fresh(
+        self, others: list[tuple[float, str]], live: list[tuple[Any, Node]], node: Sum
+    ) -> str | None:
+        """For ``diagonal + c * network``: the network computed anew with ``c`` folded into its
+        smallest operand, as a variable nothing else reads (so the diagonal is added in place
+        without a copy or a pass for ``c``); None when that does not apply."""
+        if len(others) != 1 or others[0][0] == 1:
+            return None
+        k, text = others[0]
+        nets = [t for _, t in live if isinstance(t, Product) and self.memo.get(t) == text]
+        if not nets or softmax_parts(nets[0]) or tuple(nets[0].legs) != tuple(node.legs):
+            return None
+        before = self.count
+        var = self.network(nets[0].args, nets[0].legs, scale=k)
+        if not (var.startswith("t_") and var[2:].isdigit() and int(var[2:]) > before):
+            return None
+        for expr in [e for e, v in self.exprs.items() if v == var]:
+            del self.exprs[expr]  # the variable is about to change: never reuse it
+        for key in [key for key, hit in self.pairs.items() if hit[0] == var]:
+            del self.pairs[key]
+        return var
 
     def _tiled(self, node: Sum, parts: list[tuple[float, str]]) -> str | None:
         """A cache-blocked ``_tiled_sum`` call for a large sum of transposed arrays, or None."""
@@ -173,7 +200,7 @@ class Emitter(EmitterBase):
             x, summed = lse
             axes = tuple(x.legs.index(leg) for leg in summed)
             note = f"logsumexp over {', '.join(summed)}"
-            out = self.assign(self.backend.logsumexp(self.value(x), axes), note)
+            out = self._logsumexp(self.value(x), axes, note)
             return self._realign(out, [leg for leg in x.legs if leg not in summed], node.legs)
         args = [self.aligned(self.value(o), o.legs, node.legs) for o in node.operands]
         named = []
@@ -183,6 +210,15 @@ class Emitter(EmitterBase):
         if not node.fn.free_symbols:
             expr = self.backend.broadcast(expr, self.shape(node))
         return self.assign(expr)
+
+    def _logsumexp(self, x: str, axes: tuple[int, ...], note: str = "") -> str:
+        """logsumexp of ``x`` over ``axes``; in numpy through the shifted exponentials, so the
+        softmax factors of its derivatives (:meth:`_shifted`) reuse the same pass."""
+        b = self.backend
+        if b.name != "numpy":
+            return self.assign(b.logsumexp(x, axes), note)
+        pair = self.assign(f"{b.helper('_exp_shifted')}({x}, {_tup(axes)})", "exp shifted by its max")
+        return self.assign(f"numpy.log({pair}[1]) + {pair}[2]", note)
 
     def _print_rule(self, rule: sp.Expr) -> str:
         """Print a rule, reusing variables for sub-expressions already emitted (``tanh(z)`` in
@@ -218,7 +254,7 @@ class Emitter(EmitterBase):
         if name in _REDUCTIONS:
             return self.assign(b.reduce(_REDUCTIONS[name], x, axes))
         if name == "logsumexp":
-            return self.assign(b.logsumexp(x, axes))
+            return self._logsumexp(x, axes)
         if name == "softmax":
             return self.assign(b.to_end(b.softmax(x, axes), axes, len(op.legs)))
         if name in ("jac[max]", "jac[min]"):

@@ -28,7 +28,7 @@ from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
 from symtn.lower.factor import Group, TermOps, group_terms, weights
 from symtn.lower.numpy_backend import GREEDY_ABOVE, alpha_key
-from symtn.lower.pairwise import lower_path
+from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs
 from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, einsum_equation, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 
@@ -90,6 +90,7 @@ class EmitterBase:
         self.exprs: dict[str, str] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.broadcasts: dict[str, str] = {}
+        self.pairs: PairCache = {}
         self.transposed: dict[str, tuple[str, list[int] | None]] = {}
         self.count = 0
 
@@ -284,7 +285,8 @@ class EmitterBase:
             flops, big = int(info.opt_cost), int(info.largest_intermediate)
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
             if b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
-                core = lower_path(eq, ops, shapes, path, self.assign, note)
+                eq, ops, shapes, path = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
+                core = lower_path(eq, ops, shapes, path, self.assign, note, self.pairs)
                 core = core if core.isidentifier() else self.assign(core)
             else:
                 core = self.assign(b.einsum(eq, ops, path, shapes), note)
@@ -295,6 +297,31 @@ class EmitterBase:
         if rest != 1 or expr == "1.0":
             expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{float(rest)!r}")
         return expr if expr.isidentifier() else self.assign(expr)
+
+    def _reuse(
+        self,
+        eq: str,
+        ops: list[str],
+        shapes: list[tuple[int, ...]],
+        path: list[tuple[int, ...]],
+        flops: int,
+        label_sizes: dict[int, int],
+    ) -> tuple[str, list[str], list[tuple[int, ...]], list[tuple[int, ...]]]:
+        """The contraction with products of operand pairs emitted by earlier networks reused
+        (a gradient's back-propagated error times a weight, needed by two gradients), when the
+        rest costs no more FLOPs than the whole did."""
+        ins, out = eq.split("->")
+        new_ops, terms = reuse_pairs(ops, ins.split(","), out, self.pairs)
+        if new_ops == ops:
+            return eq, ops, shapes, path
+        size = {opt_einsum.get_symbol(x): n for x, n in label_sizes.items()}
+        new_eq = ",".join(terms) + "->" + out
+        new_shapes = [tuple(size[c] for c in t) for t in terms]
+        optimize = "greedy" if len(new_ops) > GREEDY_ABOVE else "auto"
+        new_path, info = opt_einsum.contract_path(new_eq, *new_shapes, shapes=True, optimize=optimize)
+        if int(info.opt_cost) > flops:
+            return eq, ops, shapes, path
+        return new_eq, new_ops, new_shapes, list(new_path)
 
     def _shifted(self, work: Sequence[Node], plan: NetworkPlan) -> dict[int, str]:
         """Stable replacements for ``exp(y)`` and ``(sum[L](exp(y)))^-k`` operands (by position).

@@ -54,7 +54,7 @@ class _Lowering:
     def broadcast(self, var: str, labs: str, out: str) -> str:
         """``var`` viewed with axes ``out`` (its labels in that order, unit axes for the others)."""
         view = self.permuted(var, labs, "".join(c for c in out if c in labs))
-        if len(labs) == len(out):
+        if len(labs) == len(out) or not labs:  # a scalar broadcasts as it is
             return view
         shape = tuple(self.sizes[c] if c in labs else 1 for c in out)
         return f"{view}.reshape({_tup(shape) if shape else '()'})"
@@ -97,6 +97,49 @@ class _Lowering:
         return self.emit(f'numpy.einsum("{xl},{yl}->{out}", {x}, {y})'), out
 
 
+PairCache = dict[tuple[str, str, str, str], tuple[str, str]]
+"""(x, x's labels, y, y's labels), labels renamed by first appearance -> (result, its labels)."""
+
+
+def _pair_key(x: str, xl: str, y: str, yl: str) -> tuple[tuple[str, str, str, str], dict[str, str]]:
+    canon: dict[str, str] = {}
+    for c in xl + yl:
+        canon.setdefault(c, chr(97 + len(canon)))
+    return (x, "".join(canon[c] for c in xl), y, "".join(canon[c] for c in yl)), canon
+
+
+def reuse_pairs(
+    ops: Sequence[str], terms: Sequence[str], out: str, cache: PairCache
+) -> tuple[list[str], list[str]]:
+    """Replace two operands by a product of them emitted before (by another network) when that
+    product kept every label the rest of this network needs; repeat while one is found."""
+    ops, terms = list(ops), list(terms)
+    found = True
+    while found and len(ops) > 1:
+        found = False
+        for i in range(len(ops)):
+            for j in range(len(ops)):
+                if i == j:
+                    continue
+                key, canon = _pair_key(ops[i], terms[i], ops[j], terms[j])
+                hit = cache.get(key)
+                if hit is None:
+                    continue
+                back = {v: k for k, v in canon.items()}
+                labs = "".join(back[c] for c in hit[1])
+                others = {c for k, t in enumerate(terms) if k not in (i, j) for c in t} | set(out)
+                if not ({c for c in terms[i] + terms[j] if c in others} <= set(labs)):
+                    continue
+                rest = [k for k in range(len(ops)) if k not in (i, j)]
+                ops = [ops[k] for k in rest] + [hit[0]]
+                terms = [terms[k] for k in rest] + [labs]
+                found = True
+                break
+            if found:
+                break
+    return ops, terms
+
+
 def lower_path(
     eq: str,
     ops: Sequence[str],
@@ -104,6 +147,7 @@ def lower_path(
     path: Sequence[Sequence[int]],
     assign: Callable[[str, str], str],
     note: str = "",
+    cache: PairCache | None = None,
 ) -> str:
     """Emit the contraction ``eq`` of ``ops`` along ``path`` (opt_einsum's convention: each step
     removes its operands and appends the result) and return the expression of the result.
@@ -115,6 +159,7 @@ def lower_path(
         path: the contraction path (tuples of operand positions).
         assign: ``assign(expression, comment)`` emits a statement and returns its variable.
         note: a comment for the first statement.
+        cache: records every pairwise product emitted (see :func:`reuse_pairs`).
     """
     inputs, out = eq.split("->")
     terms = inputs.split(",")
@@ -131,6 +176,10 @@ def lower_path(
         elif len(picked) == 2:
             (x, xl), (y, yl) = picked
             var, labs = low.pair(x, xl, y, yl, keep, out if last else "")
+            if cache is not None and var.isidentifier():
+                key, canon = _pair_key(x, xl, y, yl)
+                if all(c in canon for c in labs):
+                    cache.setdefault(key, (var, "".join(canon[c] for c in labs)))
         else:
             res = "".join(dict.fromkeys(c for _, labs in picked for c in labs if c in keep))
             sub = ",".join(labs for _, labs in picked)
