@@ -134,7 +134,8 @@ class Emitter(EmitterBase):
             parts = [(k, "1.0" if v in self.ones else v) for k, v in parts]
         if any(v.isidentifier() and v not in self.broadcasts for _, v in parts):
             # a full-shape term fixes the shape: broadcast terms enter as unit-axis views
-            parts = [(k, self.broadcasts.get(v, v)) for k, v in parts]
+            parts = [(k, self._unbroadcast(v)) for k, v in parts]
+        parts = self._reuse_sum(parts)
         diag = [p for p in parts if p[1] in self.diag]
         if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
             k, var = diag[0]
@@ -151,7 +152,29 @@ class Emitter(EmitterBase):
             )
             return total
         tiled = self._tiled(node, parts)
-        return self.assign(tiled if tiled is not None else _linear(parts))
+        total = self.assign(tiled if tiled is not None else _linear(parts))
+        if tiled is None and len(parts) > 1 and all(v.isidentifier() or "." in v for _, v in parts):
+            self.sums.setdefault(frozenset(parts), total)
+        return total
+
+    def _unbroadcast(self, text: str) -> str:
+        """The unit-axis view behind a broadcast variable (or its transpose), else ``text``."""
+        if text in self.broadcasts:
+            return self.broadcasts[text]
+        var, perm = self.transposed.get(text, (text, None))
+        if perm is not None and var in self.broadcasts:
+            return self.backend.transpose(self.broadcasts[var], perm)
+        return text
+
+    def _reuse_sum(self, parts: list[tuple[float, str]]) -> list[tuple[float, str]]:
+        """Replace terms that form a sum emitted before (``logits - lse`` after ``logits``) by
+        its variable; record this sum's terms for later ones."""
+        have = set(parts)
+        for terms, var in self.sums.items():
+            if len(terms) < len(have) and terms <= have:
+                parts = [p for p in parts if p not in terms] + [(1.0, var)]
+                break
+        return parts
 
     def _scaled_fresh(
         self, others: list[tuple[float, str]], live: list[tuple[Any, Node]], node: Sum
