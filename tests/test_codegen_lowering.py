@@ -311,3 +311,14 @@ def test_shared_back_propagated_error_gives_the_same_numbers_as_einsum() -> None
     gW1, gb1 = ns.all(X, Y, W1, b1, W2, b2)
     np.testing.assert_allclose(gW1, np.einsum("bh,bi->hi", dz, X), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(gb1, dz.sum(0), rtol=1e-10, atol=1e-12)
+
+
+def test_a_sum_reuses_an_earlier_sum_of_some_of_its_terms() -> None:
+    text = "dim n = 4\nleg i, j : n\nA: [i, j]\nB: [i, j]\nC: [i, j]\ns = A + B\nt = A + B - C\n"
+    ns = symtn.compile(symtn.parse(text), ["s", "t"])
+    combined = ns.source[ns.source.index("def s_and_t") :]
+    assert combined.count("A + B") == 1
+    A, B, C = (RNG.standard_normal((4, 4)) for _ in range(3))
+    s, t = ns.all(A, B, C)
+    np.testing.assert_allclose(s, A + B, rtol=1e-14)
+    np.testing.assert_allclose(t, A + B - C, rtol=1e-14)
