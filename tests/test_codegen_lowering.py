@@ -322,3 +322,18 @@ def test_a_sum_reuses_an_earlier_sum_of_some_of_its_terms() -> None:
     s, t = ns.all(A, B, C)
     np.testing.assert_allclose(s, A + B, rtol=1e-14)
     np.testing.assert_allclose(t, A + B - C, rtol=1e-14)
+
+
+@pytest.mark.parametrize("backend", ["jax", "torch"])
+def test_new_lowerings_in_the_jax_and_torch_backends(backend: str) -> None:
+    pytest.importorskip(backend, reason=f"{backend} is an optional extra (symtn[{backend}])")
+    X, w = RNG.standard_normal((64, 12)), RNG.standard_normal(12)
+    fn = symtn.compile(symtn.parse(LOGREG), ["H"], sizes={"b": 64, "n": 12}, backend=backend)
+    p = 1.0 / (1.0 + np.exp(-(X @ w)))
+    np.testing.assert_allclose(np.asarray(fn(X, w)), X.T @ ((p * (1 - p))[:, None] * X), rtol=1e-9)
+    z = 1000.0 + RNG.standard_normal(9)
+    fn = symtn.compile(symtn.parse(LSE), ["H"], sizes={"V": 9}, backend=backend)
+    q = _softmax(z)
+    got = np.asarray(fn(z))
+    assert np.isfinite(got).all()
+    np.testing.assert_allclose(got, np.diag(q) - np.outer(q, q), rtol=1e-10, atol=1e-14)
