@@ -337,3 +337,20 @@ def test_new_lowerings_in_the_jax_and_torch_backends(backend: str) -> None:
     got = np.asarray(fn(z))
     assert np.isfinite(got).all()
     np.testing.assert_allclose(got, np.diag(q) - np.outer(q, q), rtol=1e-10, atol=1e-14)
+
+
+def test_diagonal_added_in_place_never_changes_an_input_or_a_shared_value() -> None:
+    text = (
+        "dim n = 4\nleg i, j : n\nA: [i, j]\nv: [i]\n"
+        "S = A[i -> j, j -> i] + v * delta[i, j]\nT = A + v * delta[i, j]\nU = A + 2 * A[i -> j, j -> i]\n"
+        "W = U + v * delta[i, j]\n"
+    )
+    ns = symtn.compile(symtn.parse(text), ["S", "T", "U", "W"])
+    A, v = RNG.standard_normal((4, 4)), RNG.standard_normal(4)
+    A0 = A.copy()
+    s, t, u, w = ns.all(A, v)
+    assert np.array_equal(A, A0)
+    np.testing.assert_allclose(s, A + np.diag(v), rtol=1e-14)  # S's declared order is (j, i)
+    np.testing.assert_allclose(t, A + np.diag(v), rtol=1e-14)
+    np.testing.assert_allclose(u, A + 2 * A.T, rtol=1e-14)
+    np.testing.assert_allclose(w, A + 2 * A.T + np.diag(v), rtol=1e-14)

@@ -132,18 +132,20 @@ class Emitter(EmitterBase):
             return self.assign(self.backend.zeros(self.shape(node)))
         if any(v not in self.ones for _, v in parts):  # a constant term broadcasts as a number
             parts = [(k, "1.0" if v in self.ones else v) for k, v in parts]
-        if any(v.isidentifier() and v not in self.broadcasts for _, v in parts):
-            # a full-shape term fixes the shape: broadcast terms enter as unit-axis views
-            parts = [(k, self._unbroadcast(v)) for k, v in parts]
-        parts = self._reuse_sum(parts)
         diag = [p for p in parts if p[1] in self.diag]
         if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
             k, var = diag[0]
             others = [p for p in parts if p is not diag[0]]
             total = self._scaled_fresh(others, live, node)
-            if total is None:
+            if total is None:  # a new full-shape array (never a memoised one: it changes in place)
                 rest = _linear(others)
-                total = self.assign(f"{rest}.copy()" if rest.isidentifier() else rest)
+                arrays = any(v != "1.0" for _, v in others)
+                fresh = arrays and (rest.startswith("-") or any(o in rest for o in (" + ", " - ", " * ")))
+                if not fresh:
+                    rest = f"{self.backend.broadcast(rest, self.shape(node))}.copy()"
+                self.count += 1
+                total = f"t_{self.count}"
+                self.emit(f"{total} = {rest}", total)
             core, view = self.diag[var]
             op = "+=" if k > 0 else "-="
             scaled = core if abs(k) == 1 else f"{abs(k)!r} * {core}"
@@ -151,6 +153,10 @@ class Emitter(EmitterBase):
                 f'numpy.einsum("{view}", {total})[...] {op} {scaled}', total, "add the diagonal in place"
             )
             return total
+        if any(v.isidentifier() and v not in self.broadcasts for _, v in parts):
+            # a full-shape term fixes the shape: broadcast terms enter as unit-axis views
+            parts = [(k, self._unbroadcast(v)) for k, v in parts]
+        parts = self._reuse_sum(parts)
         tiled = self._tiled(node, parts)
         total = self.assign(tiled if tiled is not None else _linear(parts))
         if tiled is None and len(parts) > 1 and all(v.isidentifier() or "." in v for _, v in parts):
