@@ -26,14 +26,11 @@ from symtn.ir.nodes import (
 )
 from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
-from symtn.lower.factor import Group, TermOps, group_terms, weights
+from symtn.lower.factor import MEMORY_WEIGHT, Group, TermOps, group_terms, weights
 from symtn.lower.numpy_backend import GREEDY_ABOVE, alpha_key
 from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs
 from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, einsum_equation, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
-
-MEMORY_WEIGHT = 4
-"""FLOPs one entry written and read back is worth when choosing whether to distribute."""
 
 
 @dataclass(frozen=True)

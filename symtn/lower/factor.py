@@ -25,7 +25,7 @@ MAX_MATCHINGS = 32
 """Matchings (largest first) whose contraction cost is compared when a term joins a group."""
 
 MEMORY_WEIGHT = 4
-"""FLOPs one entry written and read back is worth (as in the distribution cost model)."""
+"""FLOPs one entry written and read back is worth (here and when choosing whether to distribute)."""
 
 
 @dataclass(frozen=True)
