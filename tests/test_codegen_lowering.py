@@ -354,3 +354,21 @@ def test_diagonal_added_in_place_never_changes_an_input_or_a_shared_value() -> N
     np.testing.assert_allclose(t, A + np.diag(v), rtol=1e-14)
     np.testing.assert_allclose(u, A + 2 * A.T, rtol=1e-14)
     np.testing.assert_allclose(w, A + 2 * A.T + np.diag(v), rtol=1e-14)
+
+
+def test_mlp_hessians_with_many_distributed_terms_match_the_numpy_evaluator() -> None:
+    prog = symtn.parse(MLP + "HW1 = d(gW1)/d(W1)\nHb = d(gW2)/d(b1)\n")
+    b = 64
+    vals = {
+        "X": RNG.standard_normal((b, 8)),
+        "Y": np.eye(4)[RNG.integers(0, 4, b)],
+        "W1": RNG.standard_normal((16, 8)) / 3,
+        "b1": RNG.standard_normal(16),
+        "W2": RNG.standard_normal((4, 16)) / 3,
+        "b2": RNG.standard_normal(4),
+    }
+    ns = symtn.compile(prog, ["HW1", "Hb"], sizes={"b": b})
+    got = ns.all(*[vals[k] for k in ("X", "Y", "W1", "b1", "W2", "b2")])
+    for name, value in zip(["HW1", "Hb"], got, strict=True):
+        want = symtn.evaluate(prog.bindings[name], vals, order=prog.order(name), sizes={"b": b})
+        np.testing.assert_allclose(value, want, rtol=1e-10, atol=1e-13)

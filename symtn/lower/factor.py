@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import opt_einsum
 
@@ -160,9 +161,23 @@ def weights(
     return out, shared, sizes
 
 
+_FLOPS: dict[tuple[Any, ...], int] = {}
+
+
 def _flops(labels: Sequence[tuple[int, ...]], out: Sequence[int], sizes: dict[int, int]) -> int:
     if len(labels) < 2:
         return math.prod(sizes[x] for x in labels[0]) if labels else 0
+    used = sorted({x for labs in labels for x in labs})
+    key = (tuple(labels), tuple(out), tuple(sizes[x] for x in used))
+    hit = _FLOPS.get(key)
+    if hit is None:
+        hit = _FLOPS[key] = _path_flops(labels, out, sizes)
+        if len(_FLOPS) > 4096:
+            _FLOPS.clear()
+    return hit
+
+
+def _path_flops(labels: Sequence[tuple[int, ...]], out: Sequence[int], sizes: dict[int, int]) -> int:
     sym = opt_einsum.get_symbol
     eq = ",".join("".join(sym(x) for x in labs) for labs in labels) + "->" + "".join(sym(x) for x in out)
     shapes = [tuple(sizes[x] for x in labs) for labs in labels]
@@ -202,12 +217,13 @@ def group_terms(terms: Sequence[TermOps]) -> list[Group]:
     groups: list[Group] = []
     for t, term in enumerate(terms):
         best: tuple[int, Group, frozenset[int], tuple[dict[int, int], dict[int, int]]] | None = None
+        alone = term_cost(term)
         for g in groups:
             before = term_cost(terms[g.rep]) if len(g.members) == 1 else group_cost(terms, g, g.common)
             for found in match(terms[g.rep], g.common, term):
                 common = frozenset(found[0].values())
                 trial = Group(g.rep, common, {**g.members, t: found})
-                saving = before + term_cost(term) - group_cost(terms, trial, common)
+                saving = before + alone - group_cost(terms, trial, common)
                 if saving > 0 and (best is None or saving > best[0]):
                     best = (saving, g, common, found)
         if best is None:
