@@ -56,9 +56,9 @@ from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, factor, is_isomorphic, simplify
+from symtn.rewrite.gaussian import expectation
 from symtn.rewrite.user_rules import UserRule as Rule
 from symtn.rulecheck import rule
-from symtn.rewrite.gaussian import expectation
 
 __version__ = "0.1.0"
 

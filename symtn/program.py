@@ -18,9 +18,9 @@ from symtn.frontend.syntax import parse_text
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.printer import to_notation
 from symtn.rewrite import expand, factor, simplify
+from symtn.rewrite.gaussian import expectation
 from symtn.rewrite.user_rules import UserRule
 from symtn.rulecheck import rule as make_rule
-from symtn.rewrite.gaussian import expectation
 
 
 def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:

@@ -181,7 +181,7 @@ def test_logsumexp_is_stable() -> None:
     x = A.tensor("x", ("i", 4))
     node = symtn.logsumexp(x, "i")
     fn = symtn.compile(node)
-    assert "_logsumexp" in fn.source
+    assert "_logsumexp" in fn.source or "_exp_shifted" in fn.source  # a max-shifting helper
     np.testing.assert_allclose(fn(np.array([1000.0, 1000.0, 0.0, -5.0])), 1000 + np.log(2), rtol=1e-12)
 
 

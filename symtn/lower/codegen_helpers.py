@@ -19,6 +19,19 @@ def _softmax(x, axes):
     """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""
     return {xp}.exp(x - _logsumexp(x, axes, keepdims=True))
 ''',
+    "_exp_shifted": '''
+def _exp_shifted(x, axes):
+    """exp(x - m), its sum over ``axes`` and m, the maximum over ``axes`` (kept legs apart).
+
+    log(sum) + m is logsumexp(x). A network with as many factors exp(x) as factors
+    1 / sum(exp(x)) (on the same kept legs) has the same value with both shifted by m,
+    and then nothing overflows.
+    """
+    m = {xp}.max(x, axis=axes, keepdims=True)
+    m = {xp}.where({xp}.isfinite(m), m, 0.0)
+    e = {xp}.exp(x - m)
+    return e, {xp}.sum(e, axis=axes), {xp}.squeeze(m, axis=axes)
+''',
     "_argext": '''
 def _argext(x, axes, fn):
     """One-hot of the arg-max/min over ``axes`` (ties share the weight)."""
@@ -31,12 +44,58 @@ def _logdet(m):
     sign, logabs = {xp}.linalg.slogdet(m)
     return {xp}.where(sign > 0, logabs, {xp}.log(sign + 0j).real + logabs)
 ''',
+    "_tiled_sum": '''
+def _tiled_sum(terms, block):
+    """``c1 * x1 + c2 * x2 + ...`` of 2-D arrays, some of them transposed views, tile by tile.
+
+    Each array is viewed as (block x block) tiles visited in one order, so the rows a transposed
+    operand reads stay in cache (a plain ``a + b.T`` strides through all of ``b`` per row).
+    Terms are added left to right, as the plain expression would, so values are identical.
+    """
+    n0, n1 = terms[0][1].shape
+    m0, m1 = n0 - n0 % block, n1 - n1 % block
+    out = {xp}.empty((n0, n1), dtype=DTYPE)
+    for rows, cols in ((slice(m0, None), slice(None)), (slice(0, m0), slice(m1, None))):
+        edge = None
+        for c, x in terms:
+            v = x[rows, cols] if c == 1 else c * x[rows, cols]
+            edge = v if edge is None else edge + v
+        out[rows, cols] = edge
+
+    def tiles(a):
+        return a[:m0, :m1].reshape(m0 // block, block, m1 // block, block).transpose(0, 2, 1, 3)
+
+    acc, tmp = tiles(out), None
+    (c0, x0), rest = terms[0], terms[1:]
+    if c0 == 1 and rest and rest[0][0] in (1, -1):
+        op = {xp}.add if rest[0][0] == 1 else {xp}.subtract
+        op(tiles(x0), tiles(rest[0][1]), out=acc)
+        rest = rest[1:]
+    else:
+        {xp}.multiply(tiles(x0), c0, out=acc)
+    for c, x in rest:
+        if c in (1, -1):
+            ({xp}.add if c == 1 else {xp}.subtract)(acc, tiles(x), out=acc)
+        else:
+            tmp = tiles({xp}.empty_like(out)) if tmp is None else tmp
+            {xp}.multiply(tiles(x), c, out=tmp)
+            {xp}.add(acc, tmp, out=acc)
+    return out
+''',
     "_erf": """
 _erf = numpy.vectorize(math.erf, otypes=[float])
 """,
 }
 
 TORCH_HELPERS = {
+    "_exp_shifted": '''
+def _exp_shifted(x, axes):
+    """exp(x - m), its sum over ``axes`` and m, the maximum over ``axes`` (kept legs apart)."""
+    m = torch.amax(x, dim=axes, keepdim=True)
+    m = torch.where(torch.isfinite(m), m, torch.zeros_like(m))
+    e = torch.exp(x - m)
+    return e, torch.sum(e, dim=axes), torch.squeeze(m, dim=axes)
+''',
     "_softmax": '''
 def _softmax(x, axes):
     """exp(x) / sum(exp(x)) over ``axes`` (stable: exp(x - logsumexp(x)))."""

@@ -12,6 +12,9 @@ with a contraction path precomputed by opt_einsum; every contraction is recorded
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import sympy as sp
 
 from symtn.errors import NoRuleError
@@ -29,9 +32,11 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
-from symtn.lower.emit_base import EmitterBase, Step, _linear
+from symtn.lower.codegen_backends import _tup
+from symtn.lower.emit_base import EmitterBase, Step, _linear, _perm
 from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.stable import logsumexp_parts, softmax_parts
+from symtn.lower.tiled import TILED_MIN, matrix_view, tiled_sum_expr
 from symtn.rewrite.alpha import sum_key
 
 __all__ = ["Emitter", "Step"]
@@ -104,38 +109,40 @@ class Emitter(EmitterBase):
         return table[op]
 
     def _sum(self, node: Sum) -> str:
+        pairs = zip(node.coeffs, node.terms, strict=True)
+        live = [(c, t) for c, t in pairs if c != 0 and not isinstance(t, Zero)]
+        if len(live) == 1 and isinstance(live[0][1], Product) and not softmax_parts(live[0][1]):
+            k, net = self._coeff(live[0][0]), live[0][1]
+            if k != 1:  # c * (network): the coefficient scales the network's smallest operand
+                var = self.network(net.args, net.legs, scale=k)
+                return self._realign(var, net.legs, node.legs)
         parts = []
-        for c, term in zip(node.coeffs, node.terms, strict=True):
-            if isinstance(term, Zero) or c == 0:
-                continue
+        for c, term in live:
             k = self._coeff(c)
-            part = self.aligned(self.value(term), term.legs, node.legs)
+            var = self.value(term)
+            part = self.aligned(var, term.legs, node.legs)
+            self.shapes[var] = self.shape(term)
+            if part != var:
+                self.transposed[part] = (var, _perm(term.legs, node.legs))
             parts.append((k, part))
         if not parts:
             return self.assign(self.backend.zeros(self.shape(node)))
-        live = [t for c, t in zip(node.coeffs, node.terms, strict=True) if c != 0 and not isinstance(t, Zero)]
-        if (
-            len(parts) == 1
-            and parts[0][0] != 1
-            and isinstance(live[0], Product)
-            and not softmax_parts(live[0])
-        ):
-            # c * (network): the coefficient scales the network's smallest operand
-            term = live[0]
-            var = self.network(term.args, term.legs, scale=parts[0][0])
-            return self._realign(var, term.legs, node.legs)
         if any(v not in self.ones for _, v in parts):  # a constant term broadcasts as a number
             parts = [(k, "1.0" if v in self.ones else v) for k, v in parts]
         diag = [p for p in parts if p[1] in self.diag]
         if len(diag) == 1 and len(parts) > 1:  # add the diagonal term in place: one pass fewer
             k, var = diag[0]
-            rest = _linear([p for p in parts if p is not diag[0]])
-            # the target is updated in place: a fresh array in a fresh variable, never one shared
-            # through ``assign``'s expression cache (nor a view such as a bare transpose)
-            fresh = not rest.isidentifier() and any(ch in rest for ch in "+-*/")
-            self.count += 1
-            total = f"t_{self.count}"
-            self.emit(f"{total} = {rest if fresh else f'{rest}.copy()'}", total)
+            others = [p for p in parts if p is not diag[0]]
+            total = self._scaled_fresh(others, live, node)
+            if total is None:  # a new full-shape array (never a memoised one: it changes in place)
+                rest = _linear(others)
+                arrays = any(v != "1.0" for _, v in others)
+                fresh = arrays and (rest.startswith("-") or any(o in rest for o in (" + ", " - ", " * ")))
+                if not fresh:
+                    rest = f"{self.backend.broadcast(rest, self.shape(node))}.copy()"
+                self.count += 1
+                total = f"t_{self.count}"
+                self.emit(f"{total} = {rest}", total)
             core, view = self.diag[var]
             op = "+=" if k > 0 else "-="
             scaled = core if abs(k) == 1 else f"{abs(k)!r} * {core}"
@@ -143,7 +150,75 @@ class Emitter(EmitterBase):
                 f'numpy.einsum("{view}", {total})[...] {op} {scaled}', total, "add the diagonal in place"
             )
             return total
-        return self.assign(_linear(parts))
+        if any(v.isidentifier() and v not in self.broadcasts for _, v in parts):
+            # a full-shape term fixes the shape: broadcast terms enter as unit-axis views
+            parts = [(k, self._unbroadcast(v)) for k, v in parts]
+        parts = self._reuse_sum(parts)
+        tiled = self._tiled(node, parts)
+        total = self.assign(tiled if tiled is not None else _linear(parts))
+        if tiled is None and len(parts) > 1 and all(v.isidentifier() or "." in v for _, v in parts):
+            self.sums.setdefault(frozenset(parts), total)
+        return total
+
+    def _unbroadcast(self, text: str) -> str:
+        """The unit-axis view behind a broadcast variable (or its transpose), else ``text``."""
+        if text in self.broadcasts:
+            return self.broadcasts[text]
+        var, perm = self.transposed.get(text, (text, None))
+        if perm is not None and var in self.broadcasts:
+            return self.backend.transpose(self.broadcasts[var], perm)
+        return text
+
+    def _reuse_sum(self, parts: list[tuple[float, str]]) -> list[tuple[float, str]]:
+        """Replace terms that form a sum emitted before (``logits - lse`` after ``logits``) by
+        its variable; record this sum's terms for later ones."""
+        have = set(parts)
+        for terms, var in self.sums.items():
+            if len(terms) < len(have) and terms <= have:
+                parts = [p for p in parts if p not in terms] + [(1.0, var)]
+                break
+        return parts
+
+    def _scaled_fresh(
+        self, others: list[tuple[float, str]], live: list[tuple[Any, Node]], node: Sum
+    ) -> str | None:
+        """For ``diagonal + c * network``: the network computed anew with ``c`` folded into its
+        smallest operand, as a variable nothing else reads (so the diagonal is added in place
+        without a copy or a pass for ``c``); None when that does not apply."""
+        if len(others) != 1 or others[0][0] == 1:
+            return None
+        k, text = others[0]
+        nets = [t for _, t in live if isinstance(t, Product) and self.memo.get(t) == text]
+        if not nets or softmax_parts(nets[0]) or tuple(nets[0].legs) != tuple(node.legs):
+            return None
+        before = self.count
+        var = self.network(nets[0].args, nets[0].legs, scale=k)
+        if not (var.startswith("t_") and var[2:].isdigit() and int(var[2:]) > before):
+            return None
+        for expr in [e for e, v in self.exprs.items() if v == var]:
+            del self.exprs[expr]  # the variable is about to change: never reuse it
+        for key in [key for key, hit in self.pairs.items() if hit[0] == var]:
+            del self.pairs[key]
+        return var
+
+    def _tiled(self, node: Sum, parts: list[tuple[float, str]]) -> str | None:
+        """A cache-blocked ``_tiled_sum`` call for a large sum of transposed arrays, or None."""
+        shape = self.shape(node)
+        if self.backend.name != "numpy" or len(parts) < 2 or math.prod(shape) < TILED_MIN:
+            return None
+        found = []  # (coefficient, printed term, variable, permutation) in the order _linear adds
+        for k, text in parts:
+            var, perm = self.transposed.get(text, (text, None))
+            if not var.isidentifier() or var in self.ones or var not in self.shapes:
+                return None
+            found.append((k, text, var, perm))
+        found.sort(key=lambda p: (p[0] < 0, p[1]))
+        view = matrix_view(shape, [p[3] for p in found])
+        if view is None:
+            return None
+        terms = [(k, var) for k, _, var, _ in found]
+        shapes = [self.shapes[var] for _, _, var, _ in found]
+        return tiled_sum_expr(terms, view, shape, shapes, self.backend.helper("_tiled_sum"))
 
     def _elementwise(self, node: Elementwise) -> str:
         lse = logsumexp_parts(node)
@@ -151,7 +226,7 @@ class Emitter(EmitterBase):
             x, summed = lse
             axes = tuple(x.legs.index(leg) for leg in summed)
             note = f"logsumexp over {', '.join(summed)}"
-            out = self.assign(self.backend.logsumexp(self.value(x), axes), note)
+            out = self._logsumexp(self.value(x), axes, note)
             return self._realign(out, [leg for leg in x.legs if leg not in summed], node.legs)
         args = [self.aligned(self.value(o), o.legs, node.legs) for o in node.operands]
         named = []
@@ -161,6 +236,15 @@ class Emitter(EmitterBase):
         if not node.fn.free_symbols:
             expr = self.backend.broadcast(expr, self.shape(node))
         return self.assign(expr)
+
+    def _logsumexp(self, x: str, axes: tuple[int, ...], note: str = "") -> str:
+        """logsumexp of ``x`` over ``axes``; in numpy through the shifted exponentials, so the
+        softmax factors of its derivatives (:meth:`_shifted`) reuse the same pass."""
+        b = self.backend
+        if b.name != "numpy":
+            return self.assign(b.logsumexp(x, axes), note)
+        pair = self.assign(f"{b.helper('_exp_shifted')}({x}, {_tup(axes)})", "exp shifted by its max")
+        return self.assign(f"numpy.log({pair}[1]) + {pair}[2]", note)
 
     def _print_rule(self, rule: sp.Expr) -> str:
         """Print a rule, reusing variables for sub-expressions already emitted (``tanh(z)`` in
@@ -196,7 +280,7 @@ class Emitter(EmitterBase):
         if name in _REDUCTIONS:
             return self.assign(b.reduce(_REDUCTIONS[name], x, axes))
         if name == "logsumexp":
-            return self.assign(b.logsumexp(x, axes))
+            return self._logsumexp(x, axes)
         if name == "softmax":
             return self.assign(b.to_end(b.softmax(x, axes), axes, len(op.legs)))
         if name in ("jac[max]", "jac[min]"):

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import opt_einsum
 import sympy as sp
 
 from symtn.ir.nodes import (
+    Elementwise,
     Frozen,
     Node,
     Product,
     Sum,
 )
-from symtn.lower.codegen_backends import Backend
+from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.factor import MEMORY_WEIGHT, Group, TermOps, group_terms, weights
+from symtn.lower.numpy_backend import alpha_key
+from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs
 from symtn.lower.paths import choose
-from symtn.lower.plan import ReshapeConflict, plan_network
-
-MEMORY_WEIGHT = 4
-"""FLOPs one entry written and read back is worth when choosing whether to distribute."""
+from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, plan_network
+from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,11 @@ class EmitterBase:
         self.memo: dict[Node, str] = {}
         self.alpha: dict[str, str] = {}
         self.exprs: dict[str, str] = {}
+        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.broadcasts: dict[str, str] = {}
+        self.pairs: PairCache = {}
+        self.sums: dict[frozenset[tuple[float, str]], str] = {}
+        self.transposed: dict[str, tuple[str, list[int] | None]] = {}
         self.count = 0
 
     # ----------------------------------------------------------------- plumbing
@@ -138,28 +146,130 @@ class EmitterBase:
         big = large_sum(factors, out_entries, self.size_of)
         terms = split_terms(factors, big) if big is not None else []
         if big is not None and self._split_pays(factors, big, terms, out_legs):
-            parts = []
-            for c, fs in terms:
-                k = self._coeff(c)
-                part = self.network(fs, out_legs)
-                parts.append((k * scale, part))
             shape = tuple(self.size_of(sizes[leg]) for leg in out_legs)
-            expr = _linear(parts) if parts else self.backend.zeros(shape)
-            return self.assign(expr, "distributed over a large sum")
+            return self._distributed(terms, out_legs, scale, shape, out_entries)
+        work, plan = self._plan(factors, out_legs)
+        if plan.zero:
+            return self.assign(self.backend.zeros(plan.out_shape))
+        return self._contract(self._operand_vars(work, plan), plan, scale)
+
+    def _plan(self, factors: Sequence[Node], out_legs: Sequence[str]) -> tuple[list[Node], NetworkPlan]:
+        """The network's plan (a reshape that conflicts with the others is evaluated alone)."""
         work = list(factors)
         while True:
             try:
-                plan = plan_network(work, out_legs, self.size_of)
-                break
+                return work, plan_network(work, out_legs, self.size_of)
             except ReshapeConflict as conflict:
                 work[conflict.index] = Frozen(work[conflict.index])
-        b = self.backend
-        if plan.zero:
-            return self.assign(b.zeros(plan.out_shape))
+
+    def _operand_vars(self, work: Sequence[Node], plan: NetworkPlan) -> list[str]:
+        """The variables (viewed in the plan's shapes) of the plan's dense operands."""
         ops = []
-        for op in plan.operands:
-            var = self.value(work[op.index])
-            ops.append(var if op.shape == self.shape(work[op.index]) else b.reshape(var, op.shape))
+        stable = self._shifted(work, plan)
+        for pos, op in enumerate(plan.operands):
+            var = stable[pos] if pos in stable else self.value(work[op.index])
+            ops.append(var if op.shape == self.shape(work[op.index]) else self.backend.reshape(var, op.shape))
+        return ops
+
+    def _distributed(
+        self,
+        terms: list[tuple[sp.Expr, list[Node]]],
+        out_legs: Sequence[str],
+        scale: float,
+        shape: tuple[int, ...],
+        out_entries: int,
+    ) -> str:
+        """``sum_t c_t network_t``, terms sharing a common sub-network contracted together
+        through it (:mod:`symtn.lower.factor`)."""
+        parts: list[tuple[float, str]] = []
+        cands: list[tuple[TermOps, NetworkPlan]] = []
+        for c, fs in terms:
+            k = self._coeff(c)
+            if large_sum(fs, out_entries, self.size_of) is not None:
+                parts.append((k * scale, self.network(fs, out_legs)))
+                continue
+            work, plan = self._plan(fs, out_legs)
+            if plan.zero:
+                continue
+            if len(plan.out_labels) != len(plan.out_shape) or not plan.operands:
+                parts.append((k * scale, self.network(fs, out_legs)))
+                continue
+            ops = self._operand_vars(work, plan)
+            labels = tuple(op.labels for op in plan.operands)
+            term = TermOps(k * plan.scale, tuple(ops), labels, plan.out_labels, dict(plan.label_sizes))
+            cands.append((term, replace(plan, scale=1)))
+        tops = [t for t, _ in cands]
+        for g in group_terms(tops):
+            if len(g.members) == 1:  # the coefficient scales the smallest operand
+                k = tops[g.rep].coeff * scale
+                parts.append((1.0, self._contract(list(tops[g.rep].vars), cands[g.rep][1], k)))
+            else:
+                parts.append((1.0, self._grouped(tops, g, cands[g.rep][1], scale)))
+        expr = _linear(parts) if parts else self.backend.zeros(shape)
+        return expr if expr.isidentifier() else self.assign(expr, "distributed over a large sum")
+
+    def _grouped(self, terms: list[TermOps], group: Group, plan: NetworkPlan, scale: float) -> str:
+        """One contraction of the group's common operands with the sum of its members' others
+        (times ``scale``, folded into the coefficients of that sum)."""
+        rep = terms[group.rep]
+        sizes = dict(rep.sizes)
+        found = []
+        for t in group.members:
+            ops, shared, more = weights(terms, group, t)
+            sizes.update(more)
+            found.append((terms[t].coeff * scale, ops, shared))
+        every = tuple(sorted({x for _, _, shared in found for x in shared}))
+        lin = []
+        for k, ops, shared in found:
+            var = self._small_network(ops, shared, sizes)
+            if var != "1.0" and shared != every:
+                var = self.backend.reshape(var, tuple(sizes[x] if x in shared else 1 for x in every))
+            lin.append((k, var))
+        total = _linear(lin)
+        if all(v == "1.0" for _, v in lin):
+            total = self.backend.asarray(total)
+        weight = self.assign(total, "the terms' other factors, summed before the common contraction")
+        common = sorted(group.common)
+        labels = [rep.labels[j] for j in common] + [every]
+        operands = tuple(Operand(-1, tuple(sizes[x] for x in labs), labs) for labs in labels)
+        carried = {x for labs in labels for x in labs}
+        merged = replace(
+            plan,
+            operands=operands,
+            einsum_out=tuple(dict.fromkeys(x for x in rep.out if x in carried)),
+            label_sizes=sizes,
+        )
+        return self._contract([rep.vars[j] for j in common] + [weight], merged, 1.0)
+
+    def _small_network(
+        self, ops: list[tuple[str, tuple[int, ...]]], out: tuple[int, ...], sizes: dict[int, int]
+    ) -> str:
+        """Contract ``(variable, labels)`` operands to the labels ``out`` ("1.0" for none)."""
+        if not ops:
+            return "1.0"
+        if len(ops) == 1 and ops[0][1] == out:
+            return ops[0][0]
+        canon: dict[int, int] = {}
+        for _, labs in ops:
+            for x in labs:
+                canon.setdefault(x, len(canon))
+        operands = tuple(
+            Operand(-1, tuple(sizes[x] for x in labs), tuple(canon[x] for x in labs)) for _, labs in ops
+        )
+        plan = NetworkPlan(
+            operands=operands,
+            einsum_out=tuple(canon[x] for x in out),
+            out_labels=tuple(canon[x] for x in out),
+            label_sizes={canon[x]: sizes[x] for x in canon},
+            out_shape=tuple(sizes[x] for x in out),
+            scale=1,
+            zero=False,
+        )
+        return self._contract([v for v, _ in ops], plan, 1.0)
+
+    def _contract(self, ops: list[str], plan: NetworkPlan, scale: float) -> str:
+        """The einsum of ``ops`` (the plan's operands) times ``scale``, with the plan's corners."""
+        b = self.backend
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
         rest = scale * plan.scale
         if rest != 1 and len(ops) >= 2:
@@ -174,7 +284,12 @@ class EmitterBase:
             c = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
             eq, path, flops, big = c.equation, [tuple(p) for p in c.path], c.flops, c.largest
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
-            core = self.assign(b.einsum(eq, ops, path, shapes), note)
+            if b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
+                eq, ops, shapes, path = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
+                core = lower_path(eq, ops, shapes, path, self.assign, note, self.pairs)
+                core = core if core.isidentifier() else self.assign(core)
+            else:
+                core = self.assign(b.einsum(eq, ops, path, shapes), note)
             names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
             legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
             self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs))
@@ -184,6 +299,72 @@ class EmitterBase:
         if rest != 1 or expr == "1.0":
             expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{float(rest)!r}")
         return expr if expr.isidentifier() else self.assign(expr)
+
+    def _reuse(
+        self,
+        eq: str,
+        ops: list[str],
+        shapes: list[tuple[int, ...]],
+        path: list[tuple[int, ...]],
+        flops: int,
+        label_sizes: dict[int, int],
+    ) -> tuple[str, list[str], list[tuple[int, ...]], list[tuple[int, ...]]]:
+        """The contraction with products of operand pairs emitted by earlier networks reused
+        (a gradient's back-propagated error times a weight, needed by two gradients), when the
+        rest costs no more FLOPs than the whole did."""
+        ins, out = eq.split("->")
+        new_ops, terms = reuse_pairs(ops, ins.split(","), out, self.pairs)
+        if new_ops == ops:
+            return eq, ops, shapes, path
+        label = {opt_einsum.get_symbol(x): x for x in label_sizes}
+        c = choose([[label[ch] for ch in t] for t in terms], [label[ch] for ch in out], label_sizes)
+        if c.flops > flops:
+            return eq, ops, shapes, path
+        return c.equation, new_ops, [tuple(s) for s in c.shapes], [tuple(p) for p in c.path]
+
+    def _shifted(self, work: Sequence[Node], plan: NetworkPlan) -> dict[int, str]:
+        """Stable replacements for ``exp(y)`` and ``(sum[L](exp(y)))^-k`` operands (by position).
+
+        When the ``exp(y)`` operands carry, on the legs the sum keeps, the same labels as the
+        inverse sums (each counted ``k`` times), the network is unchanged by shifting ``y`` by
+        its maximum over ``L``: the shifts cancel. The shifted factors never overflow
+        (``softmax`` written out, as the Hessian of ``logsumexp`` is, stays finite at 1000).
+        """
+        dens: dict[str, list[tuple[int, InverseSumExp]]] = {}
+        for pos, op in enumerate(plan.operands):
+            found = inverse_sum_exp(work[op.index])
+            if found is not None and op.shape == self.shape(work[op.index]):
+                dens.setdefault(alpha_key(found.y), []).append((pos, found))
+        out: dict[int, str] = {}
+        for key, group in dens.items():
+            y = group[0][1].y
+            kept = [y.legs.index(leg) for leg in group[0][1].kept]
+            want: Counter[tuple[int, ...]] = Counter()
+            for pos, den in group:
+                node = work[plan.operands[pos].index]
+                labels = tuple(plan.operands[pos].labels[node.legs.index(leg)] for leg in den.kept)
+                want[labels] += den.power
+            exps = []
+            for pos, op in enumerate(plan.operands):
+                u = exp_argument(work[op.index])
+                if u is not None and alpha_key(u) == key and op.shape == self.shape(work[op.index]):
+                    exps.append(pos)
+            have = Counter(tuple(plan.operands[pos].labels[i] for i in kept) for pos in exps)
+            if have != want:
+                continue
+            b = self.backend
+            axes = tuple(y.legs.index(leg) for leg in group[0][1].summed)
+            call = f"{b.helper('_exp_shifted')}({self.value(y)}, {_tup(axes)})"
+            pair = self.assign(call, "exp shifted by its max")
+            e, total = self.assign(f"{pair}[0]"), self.assign(f"{pair}[1]")
+            for pos in exps:
+                out[pos] = e
+            for pos, den in group:
+                node = work[plan.operands[pos].index]
+                assert isinstance(node, Elementwise)
+                power = self.assign(b.print_expr(b.substitute(node.fn, [total])))
+                out[pos] = self._realign(power, den.kept, node.legs)
+        return out
 
     def _flops(self, factors: Sequence[Node], out_legs: Sequence[str]) -> int:
         """The FLOP count of contracting ``factors`` as one network (sums as dense operands)."""
@@ -228,7 +409,10 @@ class EmitterBase:
                 self.ones.add(var)
                 return var
             ones = tuple(sizes[x] if x in carried else 1 for x in labels)
-            return self.assign(b.broadcast(b.reshape(core, ones), full), "broadcast over legs on deltas only")
+            view = b.reshape(core, ones)
+            var = self.assign(b.broadcast(view, full), "broadcast over legs on deltas only")
+            self.broadcasts[var] = view
+            return var
         sym = opt_einsum.get_symbol
         ops = [] if core is None else [core]
         subs = [] if core is None else ["".join(sym(x) for x in carried)]

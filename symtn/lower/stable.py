@@ -106,3 +106,42 @@ def softmax_parts(node: Node) -> SoftmaxParts | None:
     if rename_legs(y, b_to_a) is not num.args[1][0]:
         return None
     return SoftmaxParts(y, summed, b_to_m)
+
+
+@dataclass(frozen=True)
+class InverseSumExp:
+    """``(sum[L](exp(y)))^-k`` found as one factor of a network.
+
+    Attributes:
+        y: the exponent's argument (in the factor's own leg names).
+        summed: the legs ``L`` summed over.
+        kept: the other legs of ``y`` in ``y``'s order (the factor's legs, maybe reordered).
+        power: the positive integer ``k``.
+    """
+
+    y: Node
+    summed: tuple[str, ...]
+    kept: tuple[str, ...]
+    power: int
+
+
+def inverse_sum_exp(node: Node) -> InverseSumExp | None:
+    """Recognise ``(sum[L](exp(y)))^-k`` for a positive integer ``k``, else None."""
+    if not (isinstance(node, Elementwise) and len(node.operands) == 1):
+        return None
+    fn = node.fn
+    if not (fn.is_Pow and fn.args[0] == _X0 and fn.args[1].is_number):
+        return None
+    power = -float(fn.args[1])
+    if power <= 0 or power != int(power):
+        return None
+    found = sum_exp_parts(node.operands[0])
+    if found is None:
+        return None
+    y, summed = found
+    return InverseSumExp(y, summed, tuple(leg for leg in y.legs if leg not in summed), int(power))
+
+
+def exp_argument(node: Node) -> Node | None:
+    """The argument ``u`` of an elementwise ``exp(u)``, else None."""
+    return _unary(node, EXP)
