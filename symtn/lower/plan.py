@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import sympy as sp
+from networkx.utils import UnionFind
 from opt_einsum import get_symbol
 
 from symtn.ir.nodes import Delta, Node, Reshape, Zero
@@ -78,35 +79,32 @@ class NetworkPlan:
 
 
 class _Legs:
-    """Union-find over leg names, each class optionally factored into digit classes."""
+    """Classes of equal leg names (``networkx.utils.UnionFind``), each optionally factored into
+    digit classes."""
 
     def __init__(self, size: dict[str, int]) -> None:
         self.size = size
-        self.parent: dict[str, str] = {leg: leg for leg in size}
+        self.classes = UnionFind(size)
         self.digits: dict[str, list[str]] = {}
 
     def find(self, leg: str) -> str:
-        root = leg
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[leg] != root:
-            self.parent[leg], leg = root, self.parent[leg]
-        return root
+        return self.classes[leg]  # type: ignore[no-any-return]
 
     def union(self, a: str, b: str, culprit: int) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return
-        self.parent[rb] = ra
+        self.classes.union(ra, rb)
+        root = self.find(ra)
         da, db = self.digits.pop(ra, None), self.digits.pop(rb, None)
         if da is None or db is None:
             kept = da if da is not None else db
             if kept is not None:
-                self.digits[ra] = kept
+                self.digits[root] = kept
             return
         if [self.size[x] for x in da] != [self.size[x] for x in db]:
             raise ReshapeConflict(culprit)
-        self.digits[ra] = da
+        self.digits[root] = da
         for x, y in zip(da, db, strict=True):
             self.union(x, y, culprit)
 

@@ -26,6 +26,8 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from networkx.utils import UnionFind
+
 from symtn.ir.nodes import (
     Bubble,
     Delta,
@@ -313,39 +315,24 @@ def orbits(node: Node, *, fix_free: bool = False) -> Orbits:
             one vector form one orbit).
 
     Returns:
-        :class:`Orbits`, computed by union-find over BLISS's generators (cost independent of
-        the group's order).
+        :class:`Orbits`, computed by merging along BLISS's generators
+        (``networkx.utils.UnionFind``; cost independent of the group's order).
     """
     enc = encode(node)
-    parent = list(range(len(enc.labels)))
-
-    def find(v: int) -> int:
-        while parent[v] != v:
-            parent[v] = parent[parent[v]]
-            v = parent[v]
-        return v
-
+    classes = UnionFind(range(len(enc.labels)))
     for gen in _generators(node, fix_free):
         for v, w in enumerate(gen):
-            rv, rw = find(v), find(w)
-            if rv != rw:
-                parent[max(rv, rw)] = min(rv, rw)
+            classes.union(v, w)
     legs: dict[int, list[str]] = {}
     for leg, p in enc.free.items():
-        legs.setdefault(find(p), []).append(leg)
+        legs.setdefault(classes[p], []).append(leg)
     factors: dict[int, list[int]] = {}
     for i, v in enumerate(enc.factors):
-        factors.setdefault(find(v), []).append(i)
+        factors.setdefault(classes[v], []).append(i)
     return Orbits(
         tuple(sorted(tuple(sorted(o)) for o in legs.values())),
         tuple(sorted(tuple(o) for o in factors.values())),
     )
-
-
-def _root(parent: dict[int, int], v: int) -> int:
-    while parent[v] != v:
-        v = parent[v]
-    return v
 
 
 def matching_orbits(node: Product, items: list[int]) -> list[tuple[tuple[tuple[int, int], ...], int]]:
@@ -391,15 +378,13 @@ def matching_orbits(node: Product, items: list[int]) -> list[tuple[tuple[tuple[i
         n = len(colours)
         extra = [(n + k, enc.factors[i]) for k, pair in enumerate(pairs) for i in pair]
         aug = _igraph().Graph(n=n + len(pairs), edges=enc.edges + extra)
-        parent = {enc.factors[i]: enc.factors[i] for i in rest}
+        classes = UnionFind(enc.factors[i] for i in rest)
         for gen in aug.automorphism_group(color=col):
             for i in rest:
-                rv, rw = _root(parent, enc.factors[i]), _root(parent, gen[enc.factors[i]])
-                if rv != rw:
-                    parent[max(rv, rw)] = min(rv, rw)
+                classes.union(enc.factors[i], gen[enc.factors[i]])
         orbit: dict[int, list[int]] = {}
         for i in rest:
-            orbit.setdefault(_root(parent, enc.factors[i]), []).append(i)
+            orbit.setdefault(classes[enc.factors[i]], []).append(i)
         for members in orbit.values():
             rep = members[0]
             stack.append(([*pairs, (first, rep)], [i for i in rest if i != rep], weight * len(members)))

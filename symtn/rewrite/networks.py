@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+from networkx.utils import UnionFind
+
 from symtn.ir.nodes import Delta, Node, Product, Reshape, Shifted, Sum, Tensor, Zero
 from symtn.ir.walk import rename_legs
 from symtn.rewrite.canonical import odd_automorphism, symmetry_blocks
@@ -60,32 +62,25 @@ def delta_merge(p: Product) -> Node | None:
         return None
     deltas = [i for i, f in enumerate(p.args) if isinstance(f, Delta)]
     own = owners(p.args)
-    parent = {i: i for i in deltas}
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
+    classes = UnionFind(deltas)
     merged = False
     for i in deltas:
         for leg in p.args[i].legs:
             j = _other(own, leg, i)
-            if j is not None and j in parent and find(j) != find(i):
-                parent[find(j)] = find(i)
+            if j is not None and j in classes.parents and classes[j] != classes[i]:
+                classes.union(i, j)
                 merged = True
     if not merged:
         return None
     groups: dict[int, list[int]] = {}
     for i in deltas:
-        groups.setdefault(find(i), []).append(i)
+        groups.setdefault(classes[i], []).append(i)
     out: list[Node] = []
     for i, f in enumerate(p.args):
-        if i not in parent:
+        if i not in classes.parents:
             out.append(f)
-        elif find(i) == i:
-            members = groups[i]
+        elif groups[classes[i]][0] == i:
+            members = groups[classes[i]]
             legs = [
                 leg
                 for m in members

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import networkx as nx
+from networkx.utils import UnionFind
 
 from symtn.lower.draw.geom import segment_hits
 
@@ -37,18 +38,12 @@ def arrange(
     direction for each box's open legs (``None``: no preference); ``open_legs`` counts each
     box's legs that leave the group (a chain whose inner boxes all have some is a train)."""
     n = len(sizes)
-    parent = list(range(n))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
+    classes = UnionFind(range(n))
     for i, j, _ in edges:
-        parent[find(j)] = find(i)
+        classes.union(i, j)
     comps: dict[int, list[int]] = {}
     for i in range(n):
-        comps.setdefault(find(i), []).append(i)
+        comps.setdefault(classes[i], []).append(i)
     pos: list[tuple[float, float]] = [(0.0, 0.0)] * n
     prefs: list[float | None] = [None] * n
     groups = list(comps.values())
