@@ -20,8 +20,8 @@ import sympy as sp
 from symtn.checking import CheckResult, _constraints_ok, _symbols, choose_sizes, decide
 from symtn.errors import LegError, SymtnError
 from symtn.ir.algebra import add
-from symtn.ir.nodes import Node, Tensor, size_str
-from symtn.ir.walk import tensors
+from symtn.ir.nodes import Node, Tensor, Zero, size_str
+from symtn.ir.walk import postmap, tensors
 from symtn.rewrite import simplify
 from symtn.rewrite.user_rules import UserRule
 
@@ -83,6 +83,29 @@ def check_same_legs(lhs: Node, rhs: Node, what: str) -> None:
             )
 
 
+def _normalise(lhs: Node, patterns: Sequence[Tensor]) -> Node:
+    """``lhs`` in the shape targets have: simplified with the pattern tensors' facts set aside
+    (a pattern ``S: [i, j] symmetric(i, j)`` binds sub-expressions such as ``A + A^T`` that are
+    not declared symmetric, so the built-in rules must not use the fact to reshape the pattern),
+    then the facts put back on the pattern tensors (``match`` checks them on each binding)."""
+    facts = {p.variable: p.facts for p in patterns if p.facts}
+    if not facts:
+        return simplify(lhs)
+    plain = {Tensor(v.name, v.slots, v.legs, ()): f for v, f in facts.items()}
+
+    def strip(n: Node) -> Node:
+        if isinstance(n, Tensor) and n.variable in facts:
+            return Tensor(n.name, n.slots, n.legs, ())
+        return n
+
+    def restore(n: Node) -> Node:
+        if isinstance(n, Tensor) and n.variable in plain:
+            return Tensor(n.name, n.slots, n.legs, plain[n.variable])
+        return n
+
+    return postmap(simplify(postmap(lhs, strip)), restore)
+
+
 def rule(
     lhs: Node,
     rhs: Node,
@@ -129,7 +152,13 @@ def rule(
             code="E214",
         )
     assumption = any(t.variable not in pvars for t in tensors(lhs) + tensors(rhs))
-    norm = simplify(lhs)
+    norm = _normalise(lhs, patterns)
+    if isinstance(norm, Zero):
+        raise SymtnError(
+            f"{what}: the left side simplifies to 0 with the built-in rules, so the rule would never fire",
+            code="E214",
+            help="the built-in rules already decide this; `show simplify(...)` of the left side shows it",
+        )
     if isinstance(norm, Tensor) and norm.variable in pvars:
         raise SymtnError(
             f"{what}: the left side simplifies to the bare pattern tensor {norm.name}, which would match "

@@ -301,7 +301,7 @@ def test_bundled_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "FAIL" not in out and "tanh(W[j, _1] @ h[_1])" in out
     prog = symtn.load(EXAMPLE)
-    assert set(prog.rules) == {"kron", "fns", "orth", "prob"}
+    assert set(prog.rules) == {"kron", "fns", "orth", "prob", "quad", "had"}
 
 
 def test_cli_simplify_with_rule_groups(capsys: pytest.CaptureFixture[str]) -> None:

@@ -274,11 +274,13 @@ class Assign:
 
 @dataclass(frozen=True)
 class Param:
-    """A def parameter: ``x`` or ``x: [t, d]``."""
+    """A def parameter: ``x`` or ``x: [t, d]``; a rule's pattern tensor may carry modifiers
+    (``S: [i, j] symmetric(i, j)``)."""
 
     name: str
     sig: tuple[LegName, ...] | None = None
     pos: Pos = NOPOS
+    modifiers: tuple[Modifier, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,15 @@ class Resolver:
             names = tuple(n for n, _ in slots)
             if len(set(names)) != len(names):
                 raise LegError(f"duplicate leg in pattern tensor {p.name}", code="E207")
-            t = Tensor(p.name, tuple(slots), names, ())
+            facts = _facts(p.name, names, p.modifiers)
+            if ("const",) in facts:
+                raise LegError(
+                    f"rule {s.name}: pattern tensor {p.name} cannot be const",
+                    code="E214",
+                    help="a pattern tensor stands for any sub-expression; name a declared const tensor "
+                    "instead, or use symmetric(...), antisymmetric(...), isometry(...)",
+                )
+            t = Tensor(p.name, tuple(slots), names, facts)
             scope.values[p.name] = Value(t, names, p.name)
             patterns.append(t)
         lhs = self.exprs.expr(scope, s.lhs).node

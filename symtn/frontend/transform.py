@@ -213,6 +213,11 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
     def param(self, meta: Meta, name: Token, sig: _Sig | None = None) -> ast.Param:
         return ast.Param(str(name), None if sig is None else sig.legs, pos=pos_of(meta))
 
+    def rule_param(self, meta: Meta, name: Token, *rest: Any) -> ast.Param:
+        sig = next((c for c in rest if isinstance(c, _Sig)), None)
+        mods = tuple(c for c in rest if isinstance(c, ast.Modifier))
+        return ast.Param(str(name), None if sig is None else sig.legs, modifiers=mods, pos=pos_of(meta))
+
     def returns(self, meta: Meta, arrow: Token, sig: _Sig) -> _Returns:
         return _Returns(sig.legs)
 

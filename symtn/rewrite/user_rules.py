@@ -24,7 +24,9 @@ Sizes: a rule stated for a symbolic size ``n`` of its pattern tensors also appli
 sizes (``UserRule.at`` specialises it to the sizes met at the node, see ``rule_sizes``); sizes
 of declared tensors are fixed. A declared symmetric tensor matches up to its symmetry
 (``S[j, i]`` matches a pattern written ``S[i, j]``); an antisymmetric one only where the
-permutation is even (the sign is not carried over).
+permutation is even (the sign is not carried over). A pattern tensor with modifiers
+(``S: [i, j] symmetric(i, j)``) binds only sub-expressions that provably have those facts
+(``rewrite.pattern_facts``).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from networkx.algorithms.isomorphism import GraphMatcher
 from symtn.ir.nodes import Bubble, Delta, Elementwise, Frozen, Node, Product, Sum, Tensor
 from symtn.ir.walk import postmap, preorder, rename_legs, tensors
 from symtn.rewrite.canonical import is_isomorphic
+from symtn.rewrite.pattern_facts import satisfies
 from symtn.rewrite.rule_sizes import assignments, size_vars, subs_sizes
 
 MAX_EMBEDDINGS = 200
@@ -253,7 +256,8 @@ def match(
             )
             old = binding.get(p.name)
             if old is None:
-                yield lm, {**binding, p.name: slot_form}
+                if not p.facts or satisfies(slot_form, p.facts):
+                    yield lm, {**binding, p.name: slot_form}
             elif old is slot_form or is_isomorphic(old, slot_form):
                 yield lm, binding
         return
