@@ -183,6 +183,35 @@ def test_power_algebra() -> None:
     assert same_value(e, out)
 
 
+def test_power_algebra_on_sub_networks() -> None:
+    """``(R @ x) * (R @ x)`` is ``(R @ x)^2``: a group of directly wired tensors is one base."""
+    prog = symtn.parse(
+        "dim d, h\nleg i : d\nleg o : h\nx: [i]\nL, R: [o, i]\n"
+        "sq = (R @ x) * (R @ x)\n"
+        "mixed = (L @ x) * (R @ x) * (R @ x)\n"
+        "ratio = (R @ x) * (R @ x) / (R @ x)\n"
+        "g = d(sum(sq))/d(R)\n"
+    )
+    b = {name: simplify(node) for name, node in prog.bindings.items()}
+    assert isinstance(b["sq"], Elementwise) and b["sq"].fn == X0**2
+    assert isinstance(b["sq"].operands[0], Product)  # the base is the network R @ x
+    assert sum(isinstance(n, Elementwise) and n.fn == X0**2 for n in preorder(b["mixed"])) == 1
+    rng = np.random.default_rng(5)
+    vals = {"x": rng.standard_normal(4), "L": rng.standard_normal((3, 4)), "R": rng.standard_normal((3, 4))}
+    rx_v = vals["R"] @ vals["x"]
+    want = {
+        "sq": rx_v**2,
+        "mixed": (vals["L"] @ vals["x"]) * rx_v**2,
+        "ratio": rx_v,
+        "g": 2 * np.einsum("o,i->oi", rx_v, vals["x"]),
+    }
+    for name, ref in want.items():
+        node = b[name]
+        order = [leg for leg in ("o", "i") if leg in node.legset]
+        got = symtn.evaluate(node, vals, order=order)
+        assert np.allclose(got, ref), name
+
+
 def test_division_convention_at_zero() -> None:
     """x / x is 1 (sympy's convention): equal wherever x / x is defined, the limit at x = 0."""
     x = al.tensor("x", ("i", N))

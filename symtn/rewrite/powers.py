@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections import Counter
 
 import sympy as sp
+from networkx.utils import UnionFind
 
 from symtn.ir.nodes import Delta, Elementwise, Node, Product, Sum, Tensor, arg_symbols
 from symtn.ir.walk import rename_legs
@@ -160,28 +161,59 @@ def _bubble(rule: sp.Expr, operands: tuple[Node, ...], like: Node) -> Node:
     return Elementwise(rule.xreplace(mapping), tuple(operands[i] for i in used))
 
 
-def _attachments(p: Product, own: dict[str, list[int]], i: int) -> dict[int, list[str]] | None:
-    """The copy tensors factor ``i``'s legs meet (delta index -> legs), or None if some leg
-    is free or meets a non-copy tensor."""
-    out: dict[int, list[str]] = {}
-    for leg in p.args[i].legs:
-        j = next((k for k in own[leg] if k != i), None)
-        if j is None or not isinstance(p.args[j], Delta):
+Attach = dict[int, list[str]]
+"""Copy tensors a factor group meets: delta index -> the group's legs on it."""
+
+
+def _units(p: Product, own: dict[str, list[int]]) -> list[list[int]]:
+    """Factor groups: the non-copy-tensor factors, joined when a wire links them directly
+    (``R[o, i] @ x[i]`` is one group; a copy tensor separates groups)."""
+    idx = [i for i, f in enumerate(p.args) if not isinstance(f, Delta)]
+    classes = UnionFind(idx)
+    for ks in own.values():
+        inner = [k for k in ks if not isinstance(p.args[k], Delta)]
+        if len(inner) == 2:
+            classes.union(*inner)
+    groups: dict[int, list[int]] = {}
+    for i in idx:
+        groups.setdefault(classes[i], []).append(i)
+    return list(groups.values())
+
+
+def _attachments(p: Product, own: dict[str, list[int]], unit: list[int]) -> Attach | None:
+    """The copy tensors the group ``unit``'s outer legs meet, or None if some outer leg is
+    free or the group holds a sum (multi-term sums are left to ``expand``)."""
+    members = set(unit)
+    out: Attach = {}
+    for i in unit:
+        if isinstance(p.args[i], Sum):
             return None
-        out.setdefault(j, []).append(leg)
+        for leg in p.args[i].legs:
+            j = next((k for k in own[leg] if k != i), None)
+            if j is not None and j in members:
+                continue
+            if j is None or not isinstance(p.args[j], Delta):
+                return None
+            out.setdefault(j, []).append(leg)
     return out
+
+
+def _group(p: Product, unit: list[int]) -> Node:
+    return p.args[unit[0]] if len(unit) == 1 else Product(*(p.args[i] for i in unit))
 
 
 def hadamard_power(p: Product) -> Node | None:
     """``x^a * x^b = x^(a+b)`` inside a network: two factors of an elementwise product over
     the same base become one power bubble.
 
-    Factors ``f`` and ``g`` qualify when each of their legs meets a copy tensor and they meet
-    the same copy tensors equally often (so ``g``'s legs pair with ``f``'s and the paired
-    indices are equal). ``g`` is renamed onto ``f``'s legs, the copy tensors lose ``g``'s legs,
-    and ``f`` becomes the bubble of the combined rule when sympy combines it into one power
-    (``x0 * x0 = x0^2``, ``x0 * x0^-1 = 1``; see the module note on ``x / x``). Multi-term sums
-    are not merged (``expand`` distributes them). Scalar factors (no legs) qualify too.
+    The factors are groups of tensors wired directly to each other (a single tensor, or a
+    sub-network such as ``R @ x``, so ``(R @ x) * (R @ x)`` becomes ``(R @ x)^2``). Two groups
+    qualify when each of their outer legs meets a copy tensor and they meet the same copy
+    tensors equally often (so ``g``'s legs pair with ``f``'s and the paired indices are
+    equal). ``g`` is renamed onto ``f``'s legs, the copy tensors lose ``g``'s legs, and ``f``
+    becomes the bubble of the combined rule when sympy combines it into one power
+    (``x0 * x0 = x0^2``, ``x0 * x0^-1 = 1``; see the module note on ``x / x``). Multi-term
+    sums are not merged (``expand`` distributes them). Scalar factors (no legs) qualify too.
     Terminates: the number of non-copy-tensor factors decreases.
     """
     if len(p.args) < 2:
@@ -189,34 +221,31 @@ def hadamard_power(p: Product) -> Node | None:
     if not features(p)["Delta"] and sum(1 for f in p.args if not f.sig) < 2:
         return None
     own = owners(p.args)
-    groups: dict[tuple[tuple[int, int], ...], list[tuple[int, dict[int, list[str]]]]] = {}
-    for i, f in enumerate(p.args):
-        if isinstance(f, (Delta, Sum)):
-            continue
-        att = _attachments(p, own, i)
+    groups: dict[tuple[tuple[int, int], ...], list[tuple[list[int], Attach]]] = {}
+    for unit in _units(p, own):
+        att = _attachments(p, own, unit)
         if att is None:
             continue
         key = tuple(sorted((d, len(legs)) for d, legs in att.items()))
-        groups.setdefault(key, []).append((i, att))
+        groups.setdefault(key, []).append((unit, att))
     for members in groups.values():
-        for x, (i, att_f) in enumerate(members):
-            for j, att_g in members[x + 1 :]:
-                out = _merge(p, i, att_f, j, att_g)
+        for x, (ui, att_f) in enumerate(members):
+            for uj, att_g in members[x + 1 :]:
+                out = _merge(p, ui, att_f, uj, att_g)
                 if out is not None:
                     return out
     return None
 
 
-Attach = dict[int, list[str]]
-
-
-def _merge(p: Product, i: int, att_f: Attach, j: int, att_g: Attach) -> Node | None:
-    f, g = p.args[i], p.args[j]
-    sizes = f.sizes
+def _merge(p: Product, ui: list[int], att_f: Attach, uj: list[int], att_g: Attach) -> Node | None:
+    f, g = _group(p, ui), _group(p, uj)
+    if len(ui) != len(uj):
+        return None
+    sizes, gsizes = f.sizes, g.sizes
     pairing = {}
     for d, legs in att_f.items():
         for lf, lg in zip(legs, att_g[d], strict=True):
-            if g.sizes[lg] != sizes[lf]:
+            if gsizes[lg] != sizes[lf]:
                 return None
             pairing[lg] = lf
     combined = combine_rules(f, rename_legs(g, pairing))
@@ -224,11 +253,12 @@ def _merge(p: Product, i: int, att_f: Attach, j: int, att_g: Attach) -> Node | N
         return None
     merged = _bubble(combined[0], combined[1], f)
     gone = Counter(pairing)
+    drop = set(ui[1:]) | set(uj)
     out: list[Node] = []
     for k, h in enumerate(p.args):
-        if k == i:
+        if k == ui[0]:
             out.append(merged)
-        elif k == j:
+        elif k in drop:
             continue
         elif k in att_g:
             assert isinstance(h, Delta)
