@@ -181,7 +181,9 @@ def _path_flops(labels: Sequence[tuple[int, ...]], out: Sequence[int], sizes: di
     sym = opt_einsum.get_symbol
     eq = ",".join("".join(sym(x) for x in labs) for labs in labels) + "->" + "".join(sym(x) for x in out)
     shapes = [tuple(sizes[x] for x in labs) for labs in labels]
-    optimize = "greedy" if len(labels) > 8 else "auto"
+    # an estimate for comparing groupings: exhaustive up to 4 operands, greedy above (the
+    # branch search of "auto" costs milliseconds per call, and this runs hundreds of times)
+    optimize = "greedy" if len(labels) > 4 else "optimal"
     return int(opt_einsum.contract_path(eq, *shapes, shapes=True, optimize=optimize)[1].opt_cost)
 
 

@@ -110,7 +110,9 @@ def _cotengra(inputs: list[str], output: str, sizes: dict[str, int], exact: bool
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "kahypar not installed": cotengra falls back to `labels`
         if exact:
-            linear = cotengra.pathfinders.path_basic.optimize_optimal(terms, tuple(output), sizes)
+            # cotengrust's compiled search when installed (a dependency), else cotengra's Python one
+            optimal = cotengra.pathfinders.path_basic.get_optimize_optimal()
+            linear = optimal(terms, tuple(output), sizes, minimize="flops")
             return tuple(tuple(int(i) for i in p) for p in linear)
         opt = cotengra.HyperOptimizer(
             max_repeats=HYPER_REPEATS, max_time=HYPER_SECONDS, parallel=False, progbar=False, minimize="flops"
