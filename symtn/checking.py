@@ -157,9 +157,10 @@ def decide(
         seeds: random draws for the numeric test.
         symbolic: try canonical forms first.
         sizes: values for the size symbols of the numeric test (default ``choose_sizes``).
-        rules: user rewrite rules (identities and value constraints) used when simplifying;
-            the numeric test does not know value constraints, so it may refute a check that
-            holds only under them.
+        rules: user rewrite rules (identities and value constraints) used when simplifying.
+            With value constraints the numeric test evaluates the sides simplified with the
+            rules (random draws cannot satisfy a constraint); a constraint that fires nowhere
+            is unknown to it, so it may still refute a check that holds only under it.
     """
     lhs = strip_frozen(lhs)
     rhs = Zero(lhs.sig) if rhs is None else strip_frozen(rhs)
@@ -174,6 +175,10 @@ def decide(
             simplify(add(ea, eb, sign=-1), expand=True, rules=rules), Zero
         ):
             return CheckResult(True, "symbolic")
+        if any(r.assumption for r in rules):
+            # random values cannot satisfy a value constraint (``sum(y) => 1``): test the sides
+            # the rules rewrote (identity rules keep values, constraints are applied where they fire)
+            lhs, rhs = a, b
     diff_node = add(lhs, rhs, sign=-1)
     sizes = choose_sizes(diff_node) if sizes is None else sizes
     ts = tensors(diff_node)
