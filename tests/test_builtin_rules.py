@@ -212,6 +212,22 @@ def test_power_algebra_on_sub_networks() -> None:
         assert np.allclose(got, ref), name
 
 
+def test_summed_squares_and_contractions_share_a_canonical_form() -> None:
+    prog = symtn.parse(
+        "dim d, h\nleg i : d\nleg o : h\nx: [i]\nA, R: [o, i]\n"
+        "check sum(x^2) == x @ x\n"
+        "check sum(A^2) == A @ A\n"
+        "check sum[i](A^2) == sum[i](A * A)\n"
+        "check sum((R @ x)^2) == (R @ x) @ (R @ x)\n"
+    )
+    results = [o.result for o in prog.check_all()]
+    assert [r.method for r in results] == ["symbolic"] * 4 and all(r.holds for r in results)
+    a = np.random.default_rng(6).standard_normal((3, 4))
+    partial = simplify(symtn.parse("dim d, h\nleg i : d\nleg o : h\nA: [o, i]\np = sum[i](A^2)\n")["p"])
+    assert not any(isinstance(n, Elementwise) for n in preorder(partial))  # A[o, i] A[o', i], o joined
+    assert np.allclose(symtn.evaluate(partial, {"A": a}, order=["o"]), np.einsum("oi,oi->o", a, a))
+
+
 def test_division_convention_at_zero() -> None:
     """x / x is 1 (sympy's convention): equal wherever x / x is defined, the limit at x = 0."""
     x = al.tensor("x", ("i", N))

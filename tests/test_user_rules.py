@@ -355,12 +355,12 @@ e2 = simplify(S[j, i] @ x[j])
 
 
 def test_numeric_fallback_tests_the_sides_the_value_constraint_rewrote() -> None:
-    """``y@y`` against ``sum(y^2)`` is decided numerically; with ``sum(y) => 1`` random draws of
+    """``sum(y^3)`` against ``sum(y * y * y)`` is decided numerically; with ``sum(y) => 1`` random draws of
     ``y`` would break ``tanh(sum(y)) == tanh(1)``, so the fallback evaluates the rewritten sides."""
     src = "dim C\nleg s : C\ny : [s]\nrule prob: sum(y) => 1\n"
-    prog = symtn.parse(src + "check tanh(sum(y)) * sum(y * y) == tanh(1) * sum(y^2)\n")
+    prog = symtn.parse(src + "check tanh(sum(y)) * sum(y^3) == tanh(1) * sum(y * y * y)\n")
     (outcome,) = prog.check_all()
     assert outcome.result.holds and outcome.result.method == "numeric"
-    prog = symtn.parse(src + "check tanh(sum(y)) * sum(y * y) == tanh(2) * sum(y^2)\n")
+    prog = symtn.parse(src + "check tanh(sum(y)) * sum(y^3) == tanh(2) * sum(y * y * y)\n")
     (outcome,) = prog.check_all()
     assert not outcome.result.holds  # still refuted: tanh(1) != tanh(2)

@@ -24,7 +24,7 @@ import sympy as sp
 from networkx.utils import UnionFind
 
 from symtn.ir.nodes import Delta, Elementwise, Node, Product, Sum, Tensor, arg_symbols
-from symtn.ir.walk import rename_legs
+from symtn.ir.walk import fresh, rename_legs
 from symtn.rewrite.canonical import is_isomorphic, symmetry_blocks
 from symtn.rewrite.elementwise import ones_like, scaled
 from symtn.rewrite.networks import features, owners
@@ -268,4 +268,46 @@ def _merge(p: Product, ui: list[int], att_f: Attach, uj: list[int], att_g: Attac
     return Product(*out)
 
 
-__all__ = ["combine_rules", "free_antisymmetric", "hadamard_power", "sort_slots", "symmetry_canon"]
+def summed_square(p: Product) -> Node | None:
+    """``sum[L](x^2)`` is ``x @ x`` over ``L``: a square bubble with legs summed away (each meets a
+    copy tensor with no other leg) becomes two copies of its base wired along those legs, its
+    other legs joined by copy tensors (the Hadamard product on them).
+
+    The inverse of ``hadamard_power`` where that cannot apply (it needs every leg to meet a copy
+    tensor, and the wired legs do not), so ``sum(x * x)``, ``sum(x^2)`` and ``x @ x`` share one
+    canonical form. Terminates: the number of square bubbles decreases.
+    """
+    if not features(p)["Delta"]:
+        return None
+    square = arg_symbols(1)[0] ** 2
+    own = owners(p.args)
+    for i, f in enumerate(p.args):
+        if not (isinstance(f, Elementwise) and f.fn == square and len(f.operands) == 1):
+            continue
+        summed: dict[str, int] = {}
+        for leg in f.legs:
+            j = next((k for k in own[leg] if k != i), None)
+            if j is not None and isinstance(p.args[j], Delta) and len(p.args[j].legs) == 1:
+                summed[leg] = j
+        if not summed:
+            continue
+        base = f.operands[0]
+        sizes = base.sizes
+        kept = [leg for leg in base.legs if leg not in summed]
+        m1 = {leg: fresh(leg) for leg in kept}
+        m2 = {leg: fresh(leg) for leg in kept}
+        joins = [Delta(sizes[leg], (leg, m1[leg], m2[leg])) for leg in kept]
+        drop = set(summed.values()) | {i}
+        rest = [h for k, h in enumerate(p.args) if k not in drop]
+        return Product(*rest, rename_legs(base, m1), rename_legs(base, m2), *joins)
+    return None
+
+
+__all__ = [
+    "combine_rules",
+    "free_antisymmetric",
+    "hadamard_power",
+    "sort_slots",
+    "summed_square",
+    "symmetry_canon",
+]

@@ -334,6 +334,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
         networks.isometry,
         networks.odd_symmetry_zero,
         powers.hadamard_power,
+        powers.summed_square,
     ),
     Sum: (flatten_sum, collect_terms, sum_single),
     Delta: (delta_scalar,),
