@@ -22,7 +22,7 @@ from symtn.lower import tiled
 from symtn.lower.codegen import generate
 from symtn.lower.codegen_helpers import NUMPY_HELPERS
 from symtn.lower.factor import TermOps, group_terms, match, weights
-from symtn.lower.pairwise import lower_path, reuse_pairs
+from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs
 from symtn.lower.stable import inverse_sum_exp
 
 RNG = np.random.default_rng(11)
@@ -285,7 +285,8 @@ def test_lower_path_equals_einsum(eq: str) -> None:
 
 
 def test_reuse_pairs_substitutes_a_product_that_kept_the_needed_labels() -> None:
-    cache = {("A", "ab", "B", "bc"): ("t_9", "ac")}
+    cache = PairCache()
+    cache["A", "ab", "B", "bc"] = ("t_9", "ac")
     # the same product inside a network that still needs x and z: replaced
     ops, terms = reuse_pairs(["A", "B", "C"], ["xy", "yz", "xz"], "z", cache)
     assert ops == ["C", "t_9"] and terms == ["xz", "xz"]

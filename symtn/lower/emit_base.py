@@ -91,7 +91,7 @@ class EmitterBase:
         self.exprs: dict[str, str] = {}
         self.shapes: dict[str, tuple[int, ...]] = {}
         self.broadcasts: dict[str, str] = {}
-        self.pairs: PairCache = {}
+        self.pairs = PairCache()
         self.sums: dict[frozenset[tuple[float, str]], str] = {}
         self.transposed: dict[str, tuple[str, list[int] | None]] = {}
         self.count = 0

@@ -18,6 +18,7 @@ back-propagated error times a weight, needed by two gradients) is computed once.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Sequence
 
 
@@ -97,8 +98,33 @@ class _Lowering:
         return self.emit(f'numpy.einsum("{xl},{yl}->{out}", {x}, {y})'), out
 
 
-PairCache = dict[tuple[str, str, str, str], tuple[str, str]]
-"""(x, x's labels, y, y's labels), labels renamed by first appearance -> (result, its labels)."""
+_PairKey = tuple[str, str, str, str]
+
+
+class PairCache(dict[_PairKey, tuple[str, str]]):
+    """(x, x's labels, y, y's labels), labels renamed by first appearance -> (result, its labels),
+    with the operand-name pairs indexed so ``reuse_pairs`` skips pairs never emitted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: Counter[tuple[str, str]] = Counter()
+
+    def __setitem__(self, key: _PairKey, value: tuple[str, str]) -> None:
+        if key not in self:
+            self.names[key[0], key[2]] += 1
+        super().__setitem__(key, value)
+
+    def setdefault(self, key: _PairKey, default: tuple[str, str]) -> tuple[str, str]:  # type: ignore[override]
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def __delitem__(self, key: _PairKey) -> None:
+        super().__delitem__(key)
+        pair = (key[0], key[2])
+        self.names[pair] -= 1
+        if not self.names[pair]:
+            del self.names[pair]
 
 
 def _pair_key(x: str, xl: str, y: str, yl: str) -> tuple[tuple[str, str, str, str], dict[str, str]]:
@@ -119,7 +145,7 @@ def reuse_pairs(
         found = False
         for i in range(len(ops)):
             for j in range(len(ops)):
-                if i == j:
+                if i == j or (ops[i], ops[j]) not in cache.names:
                     continue
                 key, canon = _pair_key(ops[i], terms[i], ops[j], terms[j])
                 hit = cache.get(key)
