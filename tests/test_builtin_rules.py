@@ -219,9 +219,13 @@ def test_summed_squares_and_contractions_share_a_canonical_form() -> None:
         "check sum(A^2) == A @ A\n"
         "check sum[i](A^2) == sum[i](A * A)\n"
         "check sum((R @ x)^2) == (R @ x) @ (R @ x)\n"
+        "check sum(A^3) == sum(A * A * A)\n"
+        "check x^2 @ x == sum(x^3)\n"
+        "check x^2 @ x^2 == sum(x^4)\n"
+        "check sum[i](A^2 * A) == sum[i](A^3)\n"
     )
     results = [o.result for o in prog.check_all()]
-    assert [r.method for r in results] == ["symbolic"] * 4 and all(r.holds for r in results)
+    assert [r.method for r in results] == ["symbolic"] * 8 and all(r.holds for r in results)
     a = np.random.default_rng(6).standard_normal((3, 4))
     partial = simplify(symtn.parse("dim d, h\nleg i : d\nleg o : h\nA: [o, i]\np = sum[i](A^2)\n")["p"])
     assert not any(isinstance(n, Elementwise) for n in preorder(partial))  # A[o, i] A[o', i], o joined

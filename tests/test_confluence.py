@@ -43,6 +43,8 @@ def crafted() -> list[Node]:
         al.hadamard(x, x),
         al.hadamard(al.elementwise(al.X0**2, x), al.elementwise(al.X0**-3, x)),
         al.divide(x, x),
+        al.contract(al.hadamard(x, x), x),  # x^2 @ x: wired_power
+        al.contract(al.elementwise(al.X0**2, a), al.ones(a.sig)),  # sum(A^2): summed_square
         al.rename(s, {"p": "q", "q": "p"}),
         al.contract(al.rename(k, {"p": "a", "q": "b"}), al.rename(s, {"p": "a", "q": "b"})),
         al.contract(w, al.rename(w, {"k": "k2"})),

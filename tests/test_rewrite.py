@@ -312,7 +312,9 @@ def test_every_rule_fired_in_random_corpus() -> None:
     inner = al.add(al.ones(mat("A").sig), al.elementwise(sp.exp(-x0), mat("A")))
     sigmoid_prime = al.elementwise(x0**-2, inner)  # folded by fold_sums into one bubble
     square = al.hadamard(vec("x"), vec("x"))  # hadamard_power: x * x = x^2
-    for extra in (E3 @ S, Product(mat("W", "k", "m", facts=[("isometry", ("k",))])), sigmoid_prime, square):
+    cube = al.contract(square, vec("x"))  # wired_power: x^2 @ x = sum(x^3)
+    extras = (E3 @ S, Product(mat("W", "k", "m", facts=[("isometry", ("k",))])), sigmoid_prime, square, cube)
+    for extra in extras:
         checked(random_values(extra, SIZES, 0), FIRED, expand=False)(extra)
     every = {
         r.__name__ for table in (rule_table(), rule_table(expand=True)) for rs in table.values() for r in rs

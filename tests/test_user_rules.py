@@ -130,10 +130,11 @@ def test_function_rules_rewrite_and_keep_value() -> None:
 
 
 def test_network_rule_inside_a_larger_network() -> None:
-    # x @ x => sum(x^2) binds x to a tanh bubble occurring twice, inside a network with u
+    # the rule's left side is the network tanh(x) @ tanh(x); it binds x to W @ h inside a
+    # network with u (its right side is another form of the same value)
     prog = symtn.parse(
         HEAD
-        + "rule sq(x: [o]): x @ x => sum(x^2)\n"
+        + "rule sq(x: [o]): tanh(x) @ tanh(x) => |n| - sum(1 - tanh(x)^2)\n"
         + "t = tanh(W @ h)\n"
         + "e = (t @ t[o -> o]) * u\n"
         + "other = (t @ (W @ h)) * u\n"
@@ -355,12 +356,12 @@ e2 = simplify(S[j, i] @ x[j])
 
 
 def test_numeric_fallback_tests_the_sides_the_value_constraint_rewrote() -> None:
-    """``sum(y^3)`` against ``sum(y * y * y)`` is decided numerically; with ``sum(y) => 1`` random draws of
+    """``tanh`` against ``2 sigmoid(2 z) - 1`` is decided numerically; with ``sum(y) => 1`` random draws of
     ``y`` would break ``tanh(sum(y)) == tanh(1)``, so the fallback evaluates the rewritten sides."""
-    src = "dim C\nleg s : C\ny : [s]\nrule prob: sum(y) => 1\n"
-    prog = symtn.parse(src + "check tanh(sum(y)) * sum(y^3) == tanh(1) * sum(y * y * y)\n")
+    src = "dim C\nleg s : C\ny, z : [s]\nrule prob: sum(y) => 1\n"
+    prog = symtn.parse(src + "check tanh(sum(y)) * tanh(z) == tanh(1) * (2 * sigmoid(2 * z) - 1)\n")
     (outcome,) = prog.check_all()
     assert outcome.result.holds and outcome.result.method == "numeric"
-    prog = symtn.parse(src + "check tanh(sum(y)) * sum(y^3) == tanh(2) * sum(y * y * y)\n")
+    prog = symtn.parse(src + "check tanh(sum(y)) * tanh(z) == tanh(2) * (2 * sigmoid(2 * z) - 1)\n")
     (outcome,) = prog.check_all()
     assert not outcome.result.holds  # still refuted: tanh(1) != tanh(2)

@@ -268,8 +268,81 @@ def _merge(p: Product, ui: list[int], att_f: Attach, uj: list[int], att_g: Attac
     return Product(*out)
 
 
+def _is_square(fn: sp.Expr) -> bool:
+    """``fn`` is ``h^2`` (``x0^2``, ``tanh(x0)^2``): summed, it is a contraction of two copies."""
+    return bool(fn.is_Pow and fn.exp == 2)
+
+
+def wired_power(p: Product) -> Node | None:
+    """``x^a`` wired to ``x^b`` along legs ``W`` (and meeting the same copy tensors on the
+    others) is ``sum[W](x^(a+b))``: e.g. ``x^2 @ x = sum(x^3)``.
+
+    The summed form is canonical for every power except squares (``summed_square`` turns
+    ``sum[W](h(x)^2)`` into the contraction ``h(x) @ h(x)``), so the rule skips a combined
+    rule ``h^2``.
+    Terminates: the number of non-copy-tensor factors decreases.
+    """
+    if len(p.args) < 2:
+        return None
+    own = owners(p.args)
+    for i, f in enumerate(p.args):
+        if isinstance(f, (Delta, Sum)) or not isinstance(f, (Tensor, Elementwise)):
+            continue
+        partner = {next((k for k in own[leg] if k != i), None) for leg in f.legs}
+        for j in partner:
+            if j is None or j <= i or not isinstance(p.args[j], (Tensor, Elementwise)):
+                continue
+            out = _wired_merge(p, own, i, j)
+            if out is not None:
+                return out
+    return None
+
+
+def _wired_merge(p: Product, own: dict[str, list[int]], i: int, j: int) -> Node | None:
+    f, g = p.args[i], p.args[j]
+    if len(f.legs) != len(g.legs):
+        return None
+    wires = [leg for leg in f.legs if j in own[leg]]
+    att_f = _attachments(p, own, [i, j])
+    if att_f is None or not wires:
+        return None
+    on_f: Attach = {}
+    on_g: Attach = {}
+    for d, legs in att_f.items():
+        for leg in legs:
+            (on_f if leg in f.legset else on_g).setdefault(d, []).append(leg)
+    if any(len(on_f.get(d, ())) != len(on_g.get(d, ())) for d in set(on_f) | set(on_g)):
+        return None
+    pairing: dict[str, str] = {}
+    for d, legs in on_f.items():
+        for lf, lg in zip(legs, on_g[d], strict=True):
+            if g.sizes[lg] != f.sizes[lf]:
+                return None
+            pairing[lg] = lf
+    combined = combine_rules(f, rename_legs(g, pairing))
+    if combined is None or _is_square(combined[0]):
+        return None
+    merged = _bubble(combined[0], combined[1], f)
+    gone = set(pairing)
+    sizes = f.sizes
+    out: list[Node] = []
+    for k, h in enumerate(p.args):
+        if k == i:
+            out.append(merged)
+        elif k == j:
+            continue
+        elif k in on_g:
+            assert isinstance(h, Delta)
+            out.append(Delta(h.dim, tuple(leg for leg in h.legs if leg not in gone)))
+        else:
+            out.append(h)
+    out.extend(Delta(sizes[w], (w,)) for w in wires)
+    return Product(*out)
+
+
 def summed_square(p: Product) -> Node | None:
-    """``sum[L](x^2)`` is ``x @ x`` over ``L``: a square bubble with legs summed away (each meets a
+    """``sum[L](x^2)`` is ``x @ x`` over ``L`` (also ``sum(tanh(z)^2) = tanh(z) @ tanh(z)``):
+    a square bubble with legs summed away (each meets a
     copy tensor with no other leg) becomes two copies of its base wired along those legs, its
     other legs joined by copy tensors (the Hadamard product on them).
 
@@ -279,10 +352,9 @@ def summed_square(p: Product) -> Node | None:
     """
     if not features(p)["Delta"]:
         return None
-    square = arg_symbols(1)[0] ** 2
     own = owners(p.args)
     for i, f in enumerate(p.args):
-        if not (isinstance(f, Elementwise) and f.fn == square and len(f.operands) == 1):
+        if not (isinstance(f, Elementwise) and _is_square(f.fn)):
             continue
         summed: dict[str, int] = {}
         for leg in f.legs:
@@ -291,7 +363,8 @@ def summed_square(p: Product) -> Node | None:
                 summed[leg] = j
         if not summed:
             continue
-        base = f.operands[0]
+        root = f.fn.base  # type: ignore[attr-defined]
+        base = f.operands[0] if root == arg_symbols(1)[0] else _bubble(root, f.operands, f)
         sizes = base.sizes
         kept = [leg for leg in base.legs if leg not in summed]
         m1 = {leg: fresh(leg) for leg in kept}
@@ -309,5 +382,6 @@ __all__ = [
     "hadamard_power",
     "sort_slots",
     "summed_square",
+    "wired_power",
     "symmetry_canon",
 ]

@@ -335,6 +335,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
         networks.odd_symmetry_zero,
         powers.hadamard_power,
         powers.summed_square,
+        powers.wired_power,
     ),
     Sum: (flatten_sum, collect_terms, sum_single),
     Delta: (delta_scalar,),
