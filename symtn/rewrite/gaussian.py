@@ -53,7 +53,7 @@ from symtn.ir.nodes import (
 )
 from symtn.ir.printer import to_notation
 from symtn.ir.walk import fresh, preorder, rename_legs
-from symtn.rewrite.canonical import is_isomorphic
+from symtn.rewrite.canonical import is_isomorphic, matching_orbits
 from symtn.rewrite.rules import flat_factors
 from symtn.rewrite.simplify import simplify
 
@@ -289,14 +289,35 @@ def _occurrences(factors: list[Node], name: str) -> tuple[list[Tensor], list[Nod
     return occ, rest
 
 
+def _perfect_up_to_symmetry(factors: list[Node], name: str) -> list[tuple[list[tuple[Tensor, Tensor]], int]]:
+    """The perfect matchings of the occurrences of ``name`` in the network ``factors``, one per
+    class of matchings a symmetry of the network carries onto each other, with the class size
+    (``canonical.matching_orbits``: the weights add up to ``(2n - 1)!!``). Equivalent matchings
+    give isomorphic pairing networks, so one representative times its weight is their sum."""
+    node = Product(*factors)
+    items = [k for k, f in enumerate(node.args) if isinstance(f, Tensor) and f.name == name]
+    out: list[tuple[list[tuple[Tensor, Tensor]], int]] = []
+    for pairs, weight in matching_orbits(node, items):
+        chosen = [(node.args[a], node.args[b]) for a, b in pairs]
+        out.append(([(a, b) for a, b in chosen if isinstance(a, Tensor) and isinstance(b, Tensor)], weight))
+    return out
+
+
 def pairing_terms(expr: Node, x: Tensor, mean: Node | None = None, cov: Node | None = None) -> Sum | Zero:
-    """The unsimplified sum over Wick pairings (one network per matching of each monomial)."""
+    """The unsimplified sum over Wick pairings of each monomial: at zero mean one network per
+    class of symmetric perfect matchings (weighted by its size), else one per matching."""
     law = _Law(x, mean, cov)
     terms: list[Node] = []
     coeffs: list[sp.Expr] = []
     for c, factors in monomials(expr, x.name):
         occ, rest = _occurrences(factors, x.name)
         if law.mean is None and len(occ) % 2:
+            continue
+        if law.mean is None and occ:
+            for pairs, weight in _perfect_up_to_symmetry(factors, x.name):
+                new = [g for a, b in pairs for g in law.pair(a, b)]
+                terms.append(Product(*rest, *new) if rest or new else ONE)
+                coeffs.append(c * weight)
             continue
         for m in matchings(list(range(len(occ))), partial=law.mean is not None):
             paired = {i for p in m for i in p}
