@@ -47,6 +47,7 @@ from symtn.lower.kernels import (
     shifted_mask,
 )
 from symtn.lower.memory import contract_sliced, refusal, resolve_limit, sliced_tree
+from symtn.lower.pairwise import lower_path
 from symtn.lower.paths import OPT_EINSUM_MAX, Contraction, choose
 from symtn.lower.plan import NetworkPlan, ReshapeConflict, plan_network
 from symtn.lower.sizes import bind_sizes, int_size, size_value
@@ -63,6 +64,37 @@ def alpha_key(node: Node) -> str:
     equal values with axes in the same order, so one array serves every renamed copy of a
     sub-network."""
     return structure_key(node)
+
+
+class Compiled:
+    """One planned contraction, callable on its operands.
+
+    numpy arrays run through straight-line numpy code for the path (``pairwise.lower_path``: one
+    BLAS call per pairwise step on transposed views, ``*`` for Hadamard steps; no per-call path
+    bookkeeping); other array types (dask) through opt_einsum's ``contract_expression``.
+    """
+
+    def __init__(self, equation: str, shapes: list[tuple[int, ...]], path: list[tuple[int, ...]]) -> None:
+        self.expr = contract_expression(equation, *shapes, optimize=path)
+        lines: list[str] = []
+
+        def assign(expression: str, comment: str = "") -> str:
+            var = f"t{len(lines)}"
+            lines.append(f"    {var} = {expression}")
+            return var
+
+        ops = [f"a{i}" for i in range(len(shapes))]
+        result = lower_path(equation, ops, shapes, path, assign)
+        source = f"def run({', '.join(ops)}):\n" + "\n".join(lines) + f"\n    return {result}\n"
+        namespace: dict[str, Any] = {"numpy": np}
+        exec(compile(source, "<symtn contraction>", "exec"), namespace)  # noqa: S102 - our own code
+        self.fast: Callable[..., Any] = namespace["run"]
+        self.source = source
+
+    def __call__(self, *arrays: Any) -> Any:
+        if all(type(a) is np.ndarray for a in arrays):
+            return self.fast(*arrays)
+        return self.expr(*arrays)
 
 
 PLAN_CACHE_SIZE = 4096
@@ -319,7 +351,7 @@ class Evaluator:
             contraction = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
             shapes = [op.shape for op in plan.operands]
             path = [tuple(p) for p in contraction.path]
-            run = contract_expression(contraction.equation, *shapes, optimize=path)
+            run = Compiled(contraction.equation, shapes, path)
         _PLANS[key] = (factors, plan, run, contraction)
         if len(_PLANS) > PLAN_CACHE_SIZE:
             _PLANS.popitem(last=False)
