@@ -42,7 +42,10 @@ def cmd_codegen(args: argparse.Namespace) -> int:
     from symtn.program import load
 
     prog = load(args.file)
-    _write(codegen(prog, args.names or None, args.backend, sizes=_sizes(args.size)), args.out)
+    text = codegen(
+        prog, args.names or None, args.backend, sizes=_sizes(args.size), memory_limit=args.memory_limit
+    )
+    _write(text, args.out)
     return 0
 
 
@@ -76,7 +79,9 @@ def cmd_grad(args: argparse.Namespace) -> int:
     prog = load(args.file)
     wrt = [w.strip() for w in args.wrt.split(",") if w.strip()]
     nodes, orders = gradient_bindings(prog, args.of, wrt)
-    text = codegen(nodes, None, args.backend, sizes=_sizes(args.size), orders=orders)
+    text = codegen(
+        nodes, None, args.backend, sizes=_sizes(args.size), orders=orders, memory_limit=args.memory_limit
+    )
     _write(text, args.out)
     return 0
 
@@ -117,6 +122,11 @@ def add_parsers(sub: Any) -> None:
     c.add_argument("--backend", choices=backends, default="numpy")
     c.add_argument("-o", "--out", help="write the module here (default: stdout)")
     c.add_argument("--size", action="append", help=size_help)
+    c.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="slice numpy contractions whose intermediates exceed SIZE (e.g. 2GB)",
+    )
     c.set_defaults(fn=cmd_codegen)
     g = sub.add_parser("grad", help="add d(LOSS)/d(W) bindings and write the module")
     g.add_argument("file")
@@ -125,6 +135,11 @@ def add_parsers(sub: Any) -> None:
     g.add_argument("--backend", choices=backends, default="numpy")
     g.add_argument("-o", "--out", help="write the module here (default: stdout)")
     g.add_argument("--size", action="append", help=size_help)
+    g.add_argument(
+        "--memory-limit",
+        metavar="SIZE",
+        help="slice numpy contractions whose intermediates exceed SIZE (e.g. 2GB)",
+    )
     g.set_defaults(fn=cmd_grad)
     p = sub.add_parser("plan", help="print a binding's contractions, FLOPs and largest intermediate")
     p.add_argument("file")

@@ -122,12 +122,17 @@ def test_cli_memory_limit(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
         np.testing.assert_allclose(data["h"], np.full((100, 100), np.tanh(1.0)))
 
 
-def test_compile_refuses_an_intermediate_above_the_limit() -> None:
+def test_compile_slices_an_intermediate_above_the_limit_or_refuses() -> None:
     node, vals, want = _triangle()
     fn = symtn.compile({"tri": node}, orders={"tri": ["b", "d", "f"]}, memory_limit="1MB")
     np.testing.assert_allclose(fn(vals["T1"], vals["T2"], vals["T3"]), want, rtol=1e-10)
-    with pytest.raises(MemoryLimitError, match=rf"binding `tri`.*{N**4 * 8:,} bytes.*65,536 bytes") as err:
-        symtn.compile({"tri": node}, orders={"tri": ["b", "d", "f"]}, memory_limit="64KiB")
+    # 64 KiB: the 512 KiB intermediate is sliced, the 32 KiB output fits
+    fn = symtn.compile({"tri": node}, orders={"tri": ["b", "d", "f"]}, memory_limit="64KiB")
+    assert "_sliced_einsum(" in fn.source
+    np.testing.assert_allclose(fn(vals["T1"], vals["T2"], vals["T3"]), want, rtol=1e-10)
+    # 16 KiB: the output itself is above the limit, slicing cannot help
+    with pytest.raises(MemoryLimitError, match=rf"binding `tri`.*{N**4 * 8:,} bytes.*16,384 bytes") as err:
+        symtn.compile({"tri": node}, orders={"tri": ["b", "d", "f"]}, memory_limit="16KiB")
     legs = str(err.value).split("legs [")[1].split("]")[0].split(", ")
     assert len(legs) == 4 and set(legs) <= {"a", "b", "c", "d", "e", "f"}
 

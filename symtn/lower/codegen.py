@@ -142,9 +142,11 @@ def _function(
     backend: Backend,
     size_of: Any,
     params: dict[str, str],
+    memory_limit: int | None = None,
 ) -> tuple[str, list[Step]]:
     used = _used_tensors([t.node for t in outs], declared)
     em = Emitter(backend, size_of, {t.name: params[t.name] for t in used})
+    em.memory_limit = memory_limit
     results = []
     for t in outs:
         var = em.value(t.node)
@@ -172,8 +174,10 @@ def generate(
     backend: str = "numpy",
     sizes: Mapping[str, int] | None = None,
     orders: Mapping[str, Sequence[str]] | None = None,
+    memory_limit: int | None = None,
 ) -> tuple[str, dict[str, str], dict[str, list[Step]]]:
-    """The module source, binding name -> function name, function name -> its contractions."""
+    """The module source, binding name -> function name, function name -> its contractions
+    (numpy backend: contractions above ``memory_limit`` bytes are sliced where that helps)."""
     if backend not in BACKENDS:
         raise SymtnError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}", code="E300")
     outs, declared = targets(source, names, orders)
@@ -186,12 +190,12 @@ def generate(
     funcs: list[str] = []
     steps: dict[str, list[Step]] = {}
     for t in outs:
-        text, st = _function(fnames[t.name], [t], declared, be, size_of, params)
+        text, st = _function(fnames[t.name], [t], declared, be, size_of, params, memory_limit)
         funcs.append(text)
         steps[fnames[t.name]] = st
     if len(outs) > 1:
         combined = sanitize("_and_".join(fnames[t.name].rstrip("_") for t in outs)[:60], taken)
-        text, st = _function(combined, outs, declared, be, size_of, params)
+        text, st = _function(combined, outs, declared, be, size_of, params, memory_limit)
         funcs.append(text)
         steps[combined] = st
         fnames["*"] = combined
@@ -211,6 +215,7 @@ def codegen(
     *,
     sizes: Mapping[str, int] | None = None,
     orders: Mapping[str, Sequence[str]] | None = None,
+    memory_limit: int | float | str | None = None,
 ) -> str:
     """The source of a standalone module computing the requested bindings.
 
@@ -220,6 +225,9 @@ def codegen(
         backend: ``"numpy"``, ``"torch"`` or ``"jax"``.
         sizes: values of size symbols the program leaves open (``{"b": 64}``).
         orders: for a mapping of nodes, name -> axis order of that output.
+        memory_limit: bytes (or ``"2GB"``) an intermediate may take, float64 entries; a numpy
+            contraction above it is sliced (cotengra chooses the legs; the module loops over
+            them in ``_sliced_einsum``), else refused. Default: no limit.
 
     Returns:
         Python source: one function per binding and, for several bindings, one function
@@ -228,8 +236,16 @@ def codegen(
     Raises:
         EvaluationError: an unknown binding or an unbound size.
         NoRuleError: a function with no rule in the chosen backend.
+        MemoryLimitError: E310, a contraction above ``memory_limit`` that slicing cannot bound.
     """
-    return generate(program_or_nodes, names, backend, sizes, orders)[0]
+    if memory_limit is None:
+        return generate(program_or_nodes, names, backend, sizes, orders)[0]
+    from symtn.lower.memory import check_steps, resolve_limit
+
+    limit = resolve_limit(memory_limit)
+    text, fnames, steps = generate(program_or_nodes, names, backend, sizes, orders, limit)
+    check_steps({b: steps[f] for b, f in fnames.items() if b != "*"}, limit)
+    return text
 
 
 def compile(  # noqa: A001
@@ -247,16 +263,17 @@ def compile(  # noqa: A001
     (several bindings) and ``source``; a single function also carries ``.source``.
 
     ``memory_limit`` (bytes, or a string such as ``"2GB"``; default half the available memory)
-    bounds every contraction's largest intermediate (float64 entries) at generation time.
+    bounds every contraction's largest intermediate (float64 entries) at generation time: a
+    numpy contraction above it is sliced (see :func:`codegen`), others are refused.
 
     Raises:
-        MemoryLimitError: E310, a contraction whose largest intermediate exceeds the limit
-            (names the binding, the intermediate's legs and its bytes).
+        MemoryLimitError: E310, a contraction whose largest intermediate exceeds the limit and
+            cannot be sliced under it (names the binding, the intermediate's legs and its bytes).
     """
-    text, fnames, steps = generate(program_or_nodes, names, backend, sizes, orders)
     from symtn.lower.memory import check_steps, resolve_limit
 
     limit = resolve_limit(memory_limit)
+    text, fnames, steps = generate(program_or_nodes, names, backend, sizes, orders, limit)
     check_steps({b: steps[f] for b, f in fnames.items() if b != "*"}, limit)
     module = types.ModuleType("symtn_generated")
     exec(builtins.compile(text, "<symtn generated>", "exec"), module.__dict__)  # noqa: S102

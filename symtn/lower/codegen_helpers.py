@@ -6,6 +6,25 @@
 from __future__ import annotations
 
 NUMPY_HELPERS = {
+    "_sliced_einsum": '''
+def _sliced_einsum(eq, sliced, path, *ops):
+    """The einsum ``eq`` one slice at a time: the labels ``sliced`` are fixed to each of their
+    values in turn and the slices' contractions (along ``path``) summed or placed in the output,
+    so no intermediate holds the sliced labels (chosen at generation time to bound its size)."""
+    ins, out = eq.split("->")
+    terms = ins.split(",")
+    sizes = {{c: op.shape[k] for t, op in zip(terms, ops) for k, c in enumerate(t)}}
+    sub = ",".join("".join(c for c in t if c not in sliced) for t in terms)
+    sub += "->" + "".join(c for c in out if c not in sliced)
+    result = numpy.zeros(tuple(sizes[c] for c in out), dtype=numpy.result_type(*ops))
+    for idx in numpy.ndindex(*(sizes[c] for c in sliced)):
+        fix = dict(zip(sliced, idx))
+        parts = [op[tuple(fix.get(c, slice(None)) for c in t)] for t, op in zip(terms, ops)]
+        result[tuple(fix.get(c, slice(None)) for c in out)] += numpy.einsum(
+            sub, *parts, optimize=["einsum_path", *path]
+        )
+    return result
+''',
     "_logsumexp": '''
 def _logsumexp(x, axes, keepdims=False):
     """log(sum(exp(x))) over ``axes``, with the maximum subtracted first (stable)."""

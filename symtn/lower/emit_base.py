@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import opt_einsum
 import sympy as sp
@@ -27,9 +28,10 @@ from symtn.ir.nodes import (
 from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
 from symtn.lower.factor import MEMORY_WEIGHT, Group, TermOps, group_terms, weights
+from symtn.lower.memory import sliced_tree
 from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs
-from symtn.lower.paths import choose
+from symtn.lower.paths import Contraction, choose
 from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 
@@ -86,6 +88,8 @@ class EmitterBase:
         self.diag: dict[str, tuple[str, str]] = {}
         self.ones: set[str] = set()
         self.steps: list[Step] = []
+        self.memory_limit: int | None = None
+        """Bytes an intermediate may take (float64 entries); above it a contraction is sliced."""
         self.memo: dict[Node, str] = {}
         self.alpha: dict[str, str] = {}
         self.exprs: dict[str, str] = {}
@@ -284,21 +288,45 @@ class EmitterBase:
             c = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
             eq, path, flops, big = c.equation, [tuple(p) for p in c.path], c.flops, c.largest
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
-            if b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
+            sliced = self._sliced(c, plan) if b.name == "numpy" else None
+            if sliced is not None:
+                tree, legs = sliced
+                labels = "".join(tree.sliced_inds)
+                note += f"; sliced over [{', '.join(legs)}] ({tree.nslices} slices)"
+                call = f'{b.helper("_sliced_einsum")}("{eq}", "{labels}", {path!r}, {", ".join(ops)})'
+                core = self.assign(call, note)
+                big = max(int(tree.max_size()), math.prod(plan.label_sizes[x] for x in plan.einsum_out))
+                self.steps.append(Step(core, eq, flops, big, tuple(path), c.method + ", sliced", legs))
+            elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
                 eq, ops, shapes, path = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
                 core = lower_path(eq, ops, shapes, path, self.assign, note, self.pairs)
                 core = core if core.isidentifier() else self.assign(core)
             else:
                 core = self.assign(b.einsum(eq, ops, path, shapes), note)
-            names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
-            legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
-            self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs))
+            if sliced is None:
+                names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
+                legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
+                self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
         if rest != 1 or expr == "1.0":
             expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{float(rest)!r}")
         return expr if expr.isidentifier() else self.assign(expr)
+
+    def _sliced(self, c: Contraction, plan: NetworkPlan) -> tuple[Any, tuple[str, ...]] | None:
+        """A cotengra tree slicing ``c`` under the memory limit, with the sliced legs, when the
+        largest intermediate is above it and slicing brings it (and the output) under it."""
+        if self.memory_limit is None or c.largest * 8 <= self.memory_limit:
+            return None
+        limit = self.memory_limit // 8
+        if math.prod(plan.label_sizes[x] for x in plan.einsum_out) > limit:
+            return None  # the output itself is too big: refused by check_steps
+        tree = sliced_tree(c, limit)
+        if tree is None:
+            return None
+        names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
+        return tree, tuple(names.get(ch, ch) for ch in tree.sliced_inds)
 
     def _reuse(
         self,

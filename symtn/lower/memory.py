@@ -146,8 +146,8 @@ def check_steps(steps: dict[str, Sequence[Any]], limit: int, itemsize: int = 8) 
             if nbytes > limit:
                 raise refusal(
                     binding, f"an intermediate of the contraction {st.equation}", st.largest_legs,
-                    nbytes, limit, "generated code contracts whole networks and does not slice them "
-                    "(symtn.evaluate with memory_limit= slices them)",
+                    nbytes, limit, "slicing cannot bring it under the limit (the output is larger, "
+                    "or it needs too many slices), or the backend does not slice (torch, jax)",
                 )
 
 
