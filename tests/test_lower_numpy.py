@@ -524,3 +524,19 @@ def test_same_expression_with_new_sizes_and_dtype() -> None:
     got = evaluate(a @ x, {"A": va, "x": vx}, dtype=np.float32)
     assert got.dtype == np.float32
     np.testing.assert_allclose(got, va @ vx, rtol=1e-5)
+
+
+def test_compiled_contraction_multiplies_in_place_only_into_fresh_arrays() -> None:
+    from symtn.lower.numpy_backend import Compiled
+
+    rng = np.random.default_rng(3)
+    shapes = [(6, 4), (5, 4), (6, 3), (5, 3)]  # the longer side first: no transposes
+    ops = [rng.standard_normal(s) for s in shapes]
+    c = Compiled("ab,cb,ad,cd->ac", shapes, [(0, 1), (0, 1), (0, 1)])  # (A B^T) * (C D^T)
+    assert "out=t0" in c.source
+    before = [o.copy() for o in ops]
+    np.testing.assert_allclose(c(*ops), (ops[0] @ ops[1].T) * (ops[2] @ ops[3].T), rtol=1e-12)
+    assert all(np.array_equal(o, b) for o, b in zip(ops, before, strict=True))  # inputs untouched
+    v = [rng.standard_normal(4) for _ in range(4)]  # scalar products: no out= into a 0-d result
+    s = Compiled("a,a,b,b->", [(4,)] * 4, [(0, 1), (0, 1), (0, 1)])
+    assert float(s(*v)) == pytest.approx(float((v[0] @ v[1]) * (v[2] @ v[3])))
