@@ -91,7 +91,12 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from symtn.program import load
 
     prog = load(args.file)
-    _, fnames, steps = generate(prog, [args.name], "numpy", _sizes(args.size))
+    limit = None
+    if args.memory_limit:
+        from symtn.lower.memory import resolve_limit
+
+        limit = resolve_limit(args.memory_limit)
+    _, fnames, steps = generate(prog, [args.name], "numpy", _sizes(args.size), None, limit)
     plan = steps[fnames[args.name]]
     total, largest = 0, 0
     print(f"{args.name}: {len(plan)} contraction(s)")
@@ -100,7 +105,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
         print(f"  {i:3d}. {st.equation:<40s} {st.flops:>16,d} flops   largest {st.largest:>12,d} entries")
         nb = st.largest * BYTES_PER_ENTRY
         big = ", ".join(st.largest_legs)
-        print(f"       path {list(st.path)} ({st.method}); largest [{big}] {nb:,} bytes")
+        print(f"       path {list(st.path)} ({st.method}); largest [{big}] {nb:,} bytes".replace(" [] ", " "))
         total += st.flops
         if st.largest > largest:
             largest, legs = st.largest, st.largest_legs
@@ -145,4 +150,7 @@ def add_parsers(sub: Any) -> None:
     p.add_argument("file")
     p.add_argument("name")
     p.add_argument("--size", action="append", help=size_help)
+    p.add_argument(
+        "--memory-limit", metavar="SIZE", help="plan with slicing under SIZE (e.g. 2GB), as codegen does"
+    )
     p.set_defaults(fn=cmd_plan)

@@ -67,3 +67,13 @@ def test_cli_codegen_memory_limit(tmp_path: Path) -> None:
     t = _values()
     got = namespace["R"](*t)  # type: ignore[operator]
     np.testing.assert_allclose(got, np.einsum("abc,cde,efa->bdf", *t), rtol=1e-12, atol=1e-12)
+
+
+def test_cli_plan_reports_the_slicing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    stn = tmp_path / "tri.stn"
+    stn.write_text(SRC)
+    assert main(["plan", str(stn), "R", "--memory-limit", "512KB"]) == 0
+    out = capsys.readouterr().out
+    assert "sliced over [" in out and f"{N**3 * 8:,} bytes" in out
+    assert main(["plan", str(stn), "R"]) == 0
+    assert "sliced" not in capsys.readouterr().out

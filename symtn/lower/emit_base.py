@@ -296,7 +296,8 @@ class EmitterBase:
                 call = f'{b.helper("_sliced_einsum")}("{eq}", "{labels}", {path!r}, {", ".join(ops)})'
                 core = self.assign(call, note)
                 big = max(int(tree.max_size()), math.prod(plan.label_sizes[x] for x in plan.einsum_out))
-                self.steps.append(Step(core, eq, flops, big, tuple(path), c.method + ", sliced", legs))
+                how = f"{c.method}; sliced over [{', '.join(legs)}] in {tree.nslices} slices"
+                self.steps.append(Step(core, eq, flops, big, tuple(path), how, ()))
             elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
                 eq, ops, shapes, path = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
                 core = lower_path(eq, ops, shapes, path, self.assign, note, self.pairs)
