@@ -540,3 +540,20 @@ def test_compiled_contraction_multiplies_in_place_only_into_fresh_arrays() -> No
     v = [rng.standard_normal(4) for _ in range(4)]  # scalar products: no out= into a 0-d result
     s = Compiled("a,a,b,b->", [(4,)] * 4, [(0, 1), (0, 1), (0, 1)])
     assert float(s(*v)) == pytest.approx(float((v[0] @ v[1]) * (v[2] @ v[3])))
+
+
+def test_hadamard_of_a_transposed_matrix_product_swaps_the_product() -> None:
+    from symtn.lower.numpy_backend import _untranspose
+
+    lines = ["    t0 = a0 @ a1.T", "    t1 = a2 @ a3.T", "    t2 = t0 * t1.transpose((1, 0))"]
+    out = _untranspose(lines, "t2")
+    assert out == ["    t0 = a0 @ a1.T", "    t1 = a3 @ a2.T", "    t2 = t0 * t1"]
+    rng = np.random.default_rng(4)
+    a = [rng.standard_normal((5, 3)) for _ in range(4)]
+    env: dict[str, Any] = {f"a{k}": v for k, v in enumerate(a)}
+    for before, after in (lines, out), (out, out):
+        e1, e2 = dict(env), dict(env)
+        exec("\n".join(x.strip() for x in before), e1)  # noqa: S102
+        exec("\n".join(x.strip() for x in after), e2)  # noqa: S102
+        np.testing.assert_allclose(e1["t2"], e2["t2"], rtol=1e-12)
+    assert _untranspose(lines, "t1") == lines  # t1 is also returned: left as it is

@@ -86,7 +86,7 @@ class Compiled:
 
         ops = [f"a{i}" for i in range(len(shapes))]
         result = lower_path(equation, ops, shapes, path, assign)
-        lines = _in_place(lines, result)
+        lines = _in_place(_untranspose(lines, result), result)
         source = f"def run({', '.join(ops)}):\n" + "\n".join(lines) + f"\n    return {result}\n"
         namespace: dict[str, Any] = {"numpy": np}
         exec(compile(source, "<symtn contraction>", "exec"), namespace)  # noqa: S102 - our own code
@@ -103,6 +103,36 @@ _PRODUCT = re.compile(r"^    (t\d+) = (t\d+) \* (t\d+)$")
 _FRESH = re.compile(
     r"^    t\d+ = (a\d+|t\d+)(\.T)? @ |^    t\d+ = numpy\.tensordot\(|^    t\d+ = t\d+ \* t\d+$"
 )
+
+
+_MATMUL = re.compile(r"^    (t\d+) = (\w+)(\.T)? @ (\w+)(\.T)?$")
+_TRANSPOSED = re.compile(r"^    (t\d+) = (t\d+) \* (t\d+)\.transpose\(\(1, 0\)\)$")
+
+
+def _flip(x: str) -> str:
+    return x[:-2] if x.endswith(".T") else f"{x}.T"
+
+
+def _untranspose(lines: list[str], result: str) -> list[str]:
+    """``tK = tI * tJ.transpose((1, 0))`` with ``tJ = X @ Y`` used only there: compute
+    ``tJ = Y^T @ X^T`` instead (the same BLAS call with the roles swapped), so the Hadamard
+    product reads both operands in memory order instead of one across its rows."""
+    out = list(lines)
+    defs = {m.group(1): k for k, line in enumerate(lines) if (m := _MATMUL.match(line))}
+    for k, line in enumerate(lines):
+        m = _TRANSPOSED.match(line)
+        if m is None or m.group(3) not in defs:
+            continue
+        target, x, y = m.groups()
+        rest = "\n".join(lines[:k] + lines[k + 1 :]) + "\n" + result
+        if len(re.findall(rf"\b{y}\b", rest)) != 1:  # only its definition: no other use
+            continue
+        d = _MATMUL.match(lines[defs[y]])
+        assert d is not None
+        left, right = d.group(2) + (d.group(3) or ""), d.group(4) + (d.group(5) or "")
+        out[defs[y]] = f"    {y} = {_flip(right)} @ {_flip(left)}"
+        out[k] = f"    {target} = {x} * {y}"
+    return out
 
 
 def _in_place(lines: list[str], result: str) -> list[str]:
