@@ -104,9 +104,17 @@ def _cost(equation: str, shapes: Sequence[tuple[int, ...]], path: Path) -> tuple
 
 
 def _cotengra(inputs: list[str], output: str, sizes: dict[str, int], exact: bool) -> Path:
+    terms = [tuple(t) for t in inputs]
+    if exact:
+        try:  # cotengrust's compiled search directly (importing cotengra costs ~30 ms cold)
+            from cotengrust import optimize_optimal
+        except ImportError:
+            pass
+        else:
+            linear = optimize_optimal(terms, tuple(output), sizes, minimize="flops")
+            return tuple(tuple(int(i) for i in p) for p in linear)
     import cotengra
 
-    terms = [tuple(t) for t in inputs]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "kahypar not installed": cotengra falls back to `labels`
         if exact:
