@@ -36,24 +36,10 @@ import sympy as sp
 from symtn.errors import NoRuleError
 from symtn.ir.nodes import Delta, Node, Product, Sum, Tensor
 from symtn.ir.walk import fresh, rename_legs
+from symtn.rewrite.canonical import permutation_sign
 from symtn.rewrite.encoding import symmetry_blocks
 
 CONVENTIONS = ("constrained", "projected")
-
-
-def _parity(perm: tuple[int, ...]) -> int:
-    sign, seen = 1, set()
-    for start in range(len(perm)):
-        if start in seen:
-            continue
-        length, i = 0, start
-        while i not in seen:
-            seen.add(i)
-            i = perm[i]
-            length += 1
-        if length % 2 == 0:
-            sign = -sign
-    return sign
 
 
 def _symmetrise(g: Node, blocks: list[list[str]], antisymmetric: bool) -> Node:
@@ -64,7 +50,7 @@ def _symmetrise(g: Node, blocks: list[list[str]], antisymmetric: bool) -> Node:
     for perm in itertools.permutations(range(k)):
         mapping = {leg: blocks[perm[b]][m] for b in range(k) for m, leg in enumerate(blocks[b])}
         terms.append(rename_legs(g, mapping))
-        sign = _parity(perm) ** len(blocks[0]) if antisymmetric else 1
+        sign = permutation_sign(perm) ** len(blocks[0]) if antisymmetric else 1
         coeffs.append(sp.Rational(sign, math.factorial(k)))
     return Sum(tuple(terms), tuple(coeffs))
 

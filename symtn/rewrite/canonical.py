@@ -23,6 +23,7 @@ ignored) used to bucket terms before a canonical form is needed.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,7 @@ __all__ = [
     "graph",
     "is_isomorphic",
     "matching_orbits",
+    "permutation_sign",
     "odd_automorphism",
     "orbits",
     "shape_key",
@@ -96,24 +98,22 @@ def _coloured(node: Node, named: bool) -> tuple[igraph.Graph, list[int], list[st
     return hit  # type: ignore[no-any-return]
 
 
-def _perm_sign(perm: dict[int, int]) -> int:
-    """The sign of a permutation given as a dict (cycle decomposition)."""
+def permutation_sign(perm: Mapping[int, int] | Sequence[int]) -> int:
+    """The sign (+1 or -1) of a permutation, given as a mapping or as the sequence of images of
+    ``0 .. n-1``: -1 to the number of even-length cycles."""
+    images = perm if isinstance(perm, Mapping) else dict(enumerate(perm))
     sign, seen = 1, set()
-    for start in perm:
+    for start in images:
         if start in seen:
             continue
         length, i = 0, start
         while i not in seen:
             seen.add(i)
-            i = perm[i]
+            i = images[i]
             length += 1
         if length % 2 == 0:
             sign = -sign
     return sign
-
-
-def _sequence_sign(seq: list[int]) -> int:
-    return _perm_sign(dict(enumerate(seq)))
 
 
 def _canon(node: Node) -> tuple[str, int]:
@@ -150,7 +150,7 @@ def _labelling_sign(enc: Encoded, pos: list[int]) -> int:
         by_tensor.setdefault(t, []).append((pos[bv], bi))
     sign = 1
     for blocks in by_tensor.values():
-        sign *= _sequence_sign([bi for _, bi in sorted(blocks)])
+        sign *= permutation_sign([bi for _, bi in sorted(blocks)])
     return sign
 
 
@@ -256,7 +256,7 @@ def _automorphism_sign(enc: Encoded, gen: list[int]) -> int:
         perms.setdefault(t, {})[bi] = enc.anti[gen[bv]][1]
     sign = 1
     for perm in perms.values():
-        sign *= _perm_sign(perm)
+        sign *= permutation_sign(perm)
     return sign
 
 

@@ -25,7 +25,7 @@ from networkx.utils import UnionFind
 
 from symtn.ir.nodes import Delta, Elementwise, Node, Product, Sum, Tensor, arg_symbols
 from symtn.ir.walk import fresh, rename_legs
-from symtn.rewrite.canonical import is_isomorphic, symmetry_blocks
+from symtn.rewrite.canonical import is_isomorphic, permutation_sign, symmetry_blocks
 from symtn.rewrite.elementwise import ones_like, scaled
 from symtn.rewrite.networks import features, owners
 
@@ -33,21 +33,6 @@ _BAD = (sp.zoo, sp.nan, sp.oo, -sp.oo)
 
 
 # ------------------------------------------------------------------ declared symmetries
-def _perm_parity(perm: list[int]) -> int:
-    sign, seen = 1, set()
-    for start in range(len(perm)):
-        if start in seen:
-            continue
-        length, i = 0, start
-        while i not in seen:
-            seen.add(i)
-            i = perm[i]
-            length += 1
-        if length % 2 == 0:
-            sign = -sign
-    return sign
-
-
 def sort_slots(t: Tensor, kinds: tuple[str, ...], only: frozenset[str] | None = None) -> Node | None:
     """``t`` with the legs of its ``kinds`` slot groups sorted by name (times the sign of the
     permutation for antisymmetric groups), or None when they are sorted already. With
@@ -68,7 +53,7 @@ def sort_slots(t: Tensor, kinds: tuple[str, ...], only: frozenset[str] | None = 
                 for slot, name in zip(b, names[src], strict=True):
                     legs[slot] = name
             if kind == "antisymmetric":
-                sign *= _perm_parity(perm) ** len(blocks[0])
+                sign *= permutation_sign(perm) ** len(blocks[0])
     if tuple(legs) == t.legs:
         return None
     out = Tensor(t.name, t.slots, tuple(legs), t.facts)
