@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -58,3 +60,17 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     w.write_line("|---|---|---|---|---|---|")
     for row in RESULTS:
         w.write_line("| " + " | ".join(row) + " |")
+
+
+def interleaved(fns: list[Callable[[], Any]], rounds: int = 41) -> list[float]:
+    """Median seconds of each function, calls alternating round by round (after a warm-up), so
+    the load of a shared machine falls on all of them alike."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(rounds):
+        for i, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            fn()
+            times[i].append(time.perf_counter() - t0)
+    return [float(np.median(t)) for t in times]

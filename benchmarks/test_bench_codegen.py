@@ -17,26 +17,13 @@ import pytest
 
 import symtn
 from benchmarks import programs as P
-from benchmarks.conftest import RESULTS
+from benchmarks.conftest import RESULTS, interleaved
 
 ROUNDS = 41
 
 
 def _ms(t: float) -> str:
     return f"{t * 1e3:.3f} ms"
-
-
-def interleaved(fns: list[Callable[[], Any]], rounds: int = ROUNDS) -> list[float]:
-    """Median seconds of each function, calls alternating round by round (after a warm-up)."""
-    for fn in fns:
-        fn()
-    times: list[list[float]] = [[] for _ in fns]
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            t0 = time.perf_counter()
-            fn()
-            times[i].append(time.perf_counter() - t0)
-    return [float(np.median(t)) for t in times]
 
 
 JAX = P.jax_cases()

@@ -9,7 +9,6 @@ backend (chunks of 24 per axis, local threaded scheduler), each as a ratio to
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import numpy as np
@@ -17,20 +16,10 @@ import opt_einsum
 import pytest
 
 import symtn
-from benchmarks.conftest import RESULTS
+from benchmarks.conftest import RESULTS, interleaved
 from symtn.ir import algebra as A
 
 N = 48
-
-
-def _interleaved(ref: Any, fn: Any, rounds: int) -> tuple[float, float]:
-    tr, tf = [], []
-    for _ in range(rounds):
-        for f, ts in ((ref, tr), (fn, tf)):
-            t0 = time.perf_counter()
-            f()
-            ts.append(time.perf_counter() - t0)
-    return float(np.median(tr)), float(np.median(tf))
 
 
 @pytest.mark.parametrize(
@@ -57,6 +46,6 @@ def test_triangle(benchmark: Any, label: str, kwargs: dict[str, Any]) -> None:
 
     np.testing.assert_allclose(run(), ref(), rtol=1e-10)
     benchmark(run)
-    tn, tsy = _interleaved(ref, run, 7)
+    tn, tsy = interleaved([ref, run], 7)
     RESULTS.append((f"triangle network N = {N}: {label} (reference opt_einsum.contract)",
                     f"{tn * 1e3:.1f} ms", f"{tsy * 1e3:.1f} ms", f"{tsy / tn:.2f}x"))

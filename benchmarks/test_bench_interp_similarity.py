@@ -19,7 +19,7 @@ import numpy as np
 import opt_einsum
 
 import symtn
-from benchmarks.conftest import RESULTS
+from benchmarks.conftest import RESULTS, interleaved
 from symtn.interp.gaussian import function_inner
 from symtn.interp.similarity import inner
 
@@ -53,17 +53,6 @@ def _gram(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> float:
     return float(np.sum((a["P"].T @ b["P"]) * (a["W"] @ b["W"].T) * (a["V"] @ b["V"].T)))
 
 
-def _interleaved(ref: Any, fn: Any, rounds: int) -> tuple[float, float]:
-    """Medians of ``ref`` and ``fn`` timed alternately (one call each per round)."""
-    tr, tf = [], []
-    for _ in range(rounds):
-        for f, ts in ((ref, tr), (fn, tf)):
-            t0 = time.perf_counter()
-            f()
-            ts.append(time.perf_counter() - t0)
-    return float(np.median(tr)), float(np.median(tf))
-
-
 def _layers() -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
     rng = np.random.default_rng(0)
     a = {"W": rng.standard_normal((H, D)) / 16, "V": rng.standard_normal((H, D)) / 16,
@@ -84,7 +73,7 @@ def test_bilinear_full_tensor_inner(benchmark: Any) -> None:
     bb = np.einsum("ok,ki,kj->oij", sub_b["P"], b["W"], b["V"], optimize=True)
     assert abs(_gram(sub, sub_b) - float(np.sum(ba * bb))) <= 1e-9 * abs(float(np.sum(ba * bb)))
     benchmark(lambda: inner(f, f, a, b))
-    tn, ts = _interleaved(lambda: _gram(a, b), lambda: inner(f, f, a, b), 15)
+    tn, ts = interleaved([lambda: _gram(a, b), lambda: inner(f, f, a, b)], 15)
     RESULTS.append((f"inner product of two bilinear layers' full tensors, d = {D}, h = {H}",
                     f"{tn * 1e3:.1f} ms", f"{ts * 1e3:.1f} ms", f"{ts / tn:.2f}x"))
     # for comparison: the same network along opt_einsum's default ("auto") path
@@ -116,6 +105,6 @@ def test_bilinear_similarity(benchmark: Any) -> None:
                   + np.sum(ba * bb.transpose(0, 2, 1)))
     assert abs(_numpy(sub_a, sub_b) - dense) <= 1e-9 * abs(dense)
     benchmark(lambda: function_inner(f, f, "x", a, b))
-    tn, ts = _interleaved(lambda: _numpy(a, b), lambda: function_inner(f, f, "x", a, b), 9)
+    tn, ts = interleaved([lambda: _numpy(a, b), lambda: function_inner(f, f, "x", a, b)], 9)
     RESULTS.append((f"bilinear layer similarity E<f, g>, d = {D}, h = {H}", f"{tn * 1e3:.1f} ms",
                     f"{ts * 1e3:.1f} ms", f"{ts / tn:.2f}x"))

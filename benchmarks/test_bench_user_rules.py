@@ -20,8 +20,8 @@ import pytest
 
 import symtn
 from benchmarks import programs as P
-from benchmarks.conftest import RESULTS
-from benchmarks.test_bench_codegen import _ms, interleaved
+from benchmarks.conftest import RESULTS, interleaved
+from benchmarks.test_bench_codegen import _ms
 from symtn.rewrite.rule_set import RuleSet
 from symtn.rewrite.rules import rule_table
 from symtn.rewrite.simplify import Simplifier
