@@ -24,7 +24,7 @@ from symtn.rewrite.elementwise import constant_value, ones_like, scaled
 _BAD = (sp.zoo, sp.nan, sp.oo, -sp.oo)
 
 
-def _bubble(fn: sp.Expr, operands: tuple[Node, ...], like: Node) -> Node:
+def rule_bubble(fn: sp.Expr, operands: tuple[Node, ...], like: Node) -> Node:
     """``fn`` over ``operands`` with unused operands dropped (a constant is ``c * ones``)."""
     xs = arg_symbols(len(operands))
     used = [i for i, x in enumerate(xs) if x in fn.free_symbols]
@@ -44,14 +44,14 @@ def split(node: Elementwise) -> Node | None:
         coeffs: list[sp.Expr] = []
         for part in fn.args:
             c, rest = part.as_coeff_Mul()
-            terms.append(_bubble(rest, node.operands, node))
+            terms.append(rule_bubble(rest, node.operands, node))
             coeffs.append(c)
         return Sum(tuple(terms), tuple(coeffs))
     if fn.is_Mul:
         c, rest = fn.as_coeff_Mul()
         if c != 1:
-            return scaled(_bubble(rest, node.operands, node), c)
-        factors = [_bubble(f, node.operands, node) for f in rest.args]
+            return scaled(rule_bubble(rest, node.operands, node), c)
+        factors = [rule_bubble(f, node.operands, node) for f in rest.args]
         out = factors[0]
         for f in factors[1:]:
             out = algebra.hadamard(out, f)

@@ -26,7 +26,8 @@ from networkx.utils import UnionFind
 from symtn.ir.nodes import Delta, Elementwise, Node, Product, Sum, Tensor, arg_symbols
 from symtn.ir.walk import fresh, rename_legs
 from symtn.rewrite.canonical import is_isomorphic, permutation_sign, symmetry_blocks
-from symtn.rewrite.elementwise import ones_like, scaled
+from symtn.rewrite.elementwise import scaled
+from symtn.rewrite.elementwise_canon import rule_bubble
 from symtn.rewrite.networks import features, owners
 
 _BAD = (sp.zoo, sp.nan, sp.oo, -sp.oo)
@@ -137,15 +138,6 @@ def combine_rules(f: Node, g: Node) -> tuple[sp.Expr, tuple[Node, ...]] | None:
     return rule, tuple(operands)
 
 
-def _bubble(rule: sp.Expr, operands: tuple[Node, ...], like: Node) -> Node:
-    xs = arg_symbols(len(operands))
-    used = [i for i, x in enumerate(xs) if x in rule.free_symbols]
-    if not used:
-        return scaled(ones_like(like), rule)
-    mapping = {xs[i]: arg_symbols(len(used))[k] for k, i in enumerate(used)}
-    return Elementwise(rule.xreplace(mapping), tuple(operands[i] for i in used))
-
-
 Attach = dict[int, list[str]]
 """Copy tensors a factor group meets: delta index -> the group's legs on it."""
 
@@ -236,7 +228,7 @@ def _merge(p: Product, ui: list[int], att_f: Attach, uj: list[int], att_g: Attac
     combined = combine_rules(f, rename_legs(g, pairing))
     if combined is None:
         return None
-    merged = _bubble(combined[0], combined[1], f)
+    merged = rule_bubble(combined[0], combined[1], f)
     gone = Counter(pairing)
     drop = set(ui[1:]) | set(uj)
     out: list[Node] = []
@@ -307,7 +299,7 @@ def _wired_merge(p: Product, own: dict[str, list[int]], i: int, j: int) -> Node 
     combined = combine_rules(f, rename_legs(g, pairing))
     if combined is None or _is_square(combined[0]):
         return None
-    merged = _bubble(combined[0], combined[1], f)
+    merged = rule_bubble(combined[0], combined[1], f)
     gone = set(pairing)
     sizes = f.sizes
     out: list[Node] = []
@@ -349,7 +341,7 @@ def summed_square(p: Product) -> Node | None:
         if not summed:
             continue
         root = f.fn.base  # type: ignore[attr-defined]
-        base = f.operands[0] if root == arg_symbols(1)[0] else _bubble(root, f.operands, f)
+        base = f.operands[0] if root == arg_symbols(1)[0] else rule_bubble(root, f.operands, f)
         sizes = base.sizes
         kept = [leg for leg in base.legs if leg not in summed]
         m1 = {leg: fresh(leg) for leg in kept}
