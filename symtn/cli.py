@@ -1,7 +1,8 @@
 """The ``symtn`` command: run, eval, simplify, grad-free demo (DESIGN.md section 8).
 
 Exit codes: 0 success (every check holds), 1 a check failed, 2 a syntax, name, leg, size or
-input error (printed as a caret diagnostic, never a traceback).
+input error (printed as a caret diagnostic, never a traceback), 3 no check failed but one is
+undecided (no random draw made both sides finite).
 """
 
 from __future__ import annotations
@@ -22,26 +23,30 @@ def _err(msg: str) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from symtn.checking import decide
+    from symtn.checking import EXIT_UNDECIDED, decide
     from symtn.frontend.resolve import CheckStmt
     from symtn.program import load, show_text
 
     prog = load(args.file)
     for w in prog.warnings:
         _err(w.render())
-    failed = 0
+    failed = undecided = 0
     for st in prog.statements:
         if isinstance(st, CheckStmt):
             zero = st.rhs.node.legset != st.lhs.node.legset and not st.rhs.node.sig
             res = decide(st.lhs.node, None if zero else st.rhs.node, rules=st.rules)
-            mark = "ok  " if res.holds else "FAIL"
+            mark = "ok  " if res.holds else ("????" if res.undecided else "FAIL")
             print(f"{mark} line {st.line}: {st.text}\n     {res.describe()}")
-            failed += not res.holds
+            failed += not res.holds and not res.undecided
+            undecided += res.undecided
         else:
             print(f"show line {st.line}: {st.text}\n     {show_text(st.value.node, st.value.order)}")
     if failed:
         print(f"{failed} check(s) failed")
         return 1
+    if undecided:
+        print(f"{undecided} check(s) undecided")
+        return EXIT_UNDECIDED
     return 0
 
 

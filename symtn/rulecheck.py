@@ -59,9 +59,11 @@ def verify_rule(lhs: Node, rhs: Node, seeds: int = 2) -> CheckResult:
     """
     last = CheckResult(True, "numeric")
     for sizes in size_assignments(add(lhs, rhs, sign=-1)):
-        last = decide(lhs, rhs, symbolic=False, sizes=sizes, seeds=seeds)
-        if not last.holds:
-            return last
+        res = decide(lhs, rhs, symbolic=False, sizes=sizes, seeds=seeds)
+        if not res.holds and not res.undecided:
+            return res
+        if res.holds:
+            last = res
     return last
 
 
