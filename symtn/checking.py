@@ -200,7 +200,7 @@ def size_assignments(node: Node) -> list[dict[sp.Symbol, int]]:
     """Three size assignments for the numeric test of ``node``.
 
     Each size symbol takes three distinct values (the first is ``choose_sizes``: 2, 3, ...; then
-    sizes from 3 and from 4 upwards, the last in reversed symbol order so that symbols that were
+    sizes from 3 and from 5 upwards, the last in reversed symbol order so that symbols that were
     equal-ranked differ), always satisfying declared facts (isometry, antisymmetry).
     """
     syms = _symbols(node)
@@ -211,7 +211,7 @@ def size_assignments(node: Node) -> list[dict[sp.Symbol, int]]:
     out = [choose_sizes(node)]
     for values in (
         list(range(3, 3 + k + 3)),
-        list(reversed(range(4, 4 + k))) + list(range(4 + k, 7 + k)),
+        list(reversed(range(5, 5 + k))) + list(range(5 + k, 8 + k)),
     ):
         got = _first_fitting(syms, ts, values)
         if got is not None and got not in out:
