@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symtn.checking import CheckResult, decide
+from symtn.ir.order import binding_order, with_order
 from symtn.diff import diff
 from symtn.errors import SymtnError, SymtnSyntaxError
 from symtn.frontend.resolve import CheckStmt, Resolved, ShowStmt, resolve
 from symtn.frontend.scope import Hooks
 from symtn.frontend.syntax import parse_text
+from symtn.frontend.written import written_legs
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.printer import to_notation
 from symtn.rewrite import expand, factor, simplify
@@ -78,7 +80,9 @@ class Program:
         self.resolved = resolved
         self.source = source
         self.path = path
-        self.bindings: dict[str, Node] = {k: v.node for k, v in resolved.bindings.items()}
+        self.bindings: dict[str, Node] = {
+            k: with_order(v.node, self.order(k)) for k, v in resolved.bindings.items()
+        }
         self.tensors: dict[str, Tensor] = dict(resolved.tensors)
         self.warnings: list[SymtnError] = list(resolved.warnings)
         self.rules: dict[str, list[UserRule]] = {k: list(v) for k, v in resolved.rules.items()}
@@ -91,11 +95,24 @@ class Program:
         raise KeyError(name)
 
     def order(self, name: str) -> tuple[str, ...]:
-        """The leg order of a binding: declared (typed binding, ``-> [..]``) or canonical."""
+        """The leg order of a binding (docs/reference/leg-order.md).
+
+        Declared (typed binding, ``-> [..]``, a derivative's ``f`` then ``X`` order), else the
+        declaration order of the legs (``symtn.ir.order.declaration_order``). ``self[name].legs``,
+        ``symtn eval`` and generated code all use it.
+        """
         v = self.resolved.bindings.get(name)
         if v is None:
-            return self[name].legs
-        return v.order if v.order is not None else v.node.legs
+            return self.tensors[name].legs if name in self.tensors else self[name].legs
+        src = self.resolved.sources.get(name)
+        written = written_legs(src, self._lookup) if src is not None else []
+        return binding_order(v.node.legs, v.order, written)
+
+    def _lookup(self, name: str) -> list[str]:
+        if name in self.resolved.bindings and name in self.resolved.sources:
+            return list(self.order(name))
+        t = self.resolved.tensors.get(name)
+        return list(t.legs) if t is not None else []
 
     @property
     def statements(self) -> list[CheckStmt | ShowStmt]:

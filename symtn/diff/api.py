@@ -19,6 +19,7 @@ from symtn.diff.rules import derivative
 from symtn.diff.symmetric import constrain
 from symtn.errors import LegError
 from symtn.ir.nodes import Node, Tensor
+from symtn.ir.order import with_order
 from symtn.ir.walk import fresh, rename_legs
 
 
@@ -126,9 +127,8 @@ def diff(
         The derivative with legs ``[t..., s'...]``: ``f``'s legs, then one new leg per slot of
         ``X`` with that slot's size, named ``s`` or primed (``s'``, ``s''``) on a clash.
         Its value at ``t, s'`` is ``d f[t] / d X[s']`` (X unconstrained, even if symmetric).
-        Unsimplified, ``result.legs`` is exactly that order; simplified, the leg *set* is the
-        same and the order is ``simplify``'s canonical one (leg order is not part of a value:
-        evaluate with ``order=f.legs + new_leg_names(f, X)`` for the canonical layout).
+        ``result.legs`` is exactly that order, simplified or not (``symtn.ir.order.with_order``),
+        so ``evaluate(result, values)`` has ``f``'s axes then ``X``'s axes in declared order.
 
     Raises:
         LegError: E210 if ``wrt`` is not a tensor or is const; E207 for duplicate names or
@@ -150,7 +150,9 @@ def diff(
     result = rename_legs(result, {tmp: name for (_, tmp), name in zip(hole, names, strict=True)})
     if symmetric is not None:
         result = constrain(result, var, names, symmetric)
-    return _simplify(result) if simplify else result
+    if simplify:
+        result = with_order(_simplify(result), (*f.legs, *names))
+    return result
 
 
 d = diff

@@ -47,6 +47,7 @@ class Resolved:
     statements: list[CheckStmt | ShowStmt] = field(default_factory=list)
     warnings: list[SymtnError] = field(default_factory=list)
     rules: dict[str, list[Any]] = field(default_factory=dict)
+    sources: dict[str, Any] = field(default_factory=dict)  # binding name -> its expression AST
 
 
 def _snippet(source: str, pos: ast.Pos) -> str:
@@ -148,6 +149,7 @@ class Resolver:
             v = self.exprs.expr(env, s.value)
             self._declare_value(s.name, Value(v.node, v.order, s.name), s.pos)
             self.out.bindings[s.name] = env.values[s.name]
+            self.out.sources[s.name] = s.value
             return
         if isinstance(s, ast.Def):
             env.funcs[s.name] = FuncDef(s, env)
