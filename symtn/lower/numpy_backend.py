@@ -53,6 +53,7 @@ from symtn.lower.paths import OPT_EINSUM_MAX, Contraction, choose
 from symtn.lower.plan import NetworkPlan, ReshapeConflict, plan_network
 from symtn.lower.sizes import bind_sizes, int_size, size_value
 from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
+from symtn.lower.stable_eval import shifted_operands
 from symtn.rewrite.alpha import alpha_key as structure_key
 
 GREEDY_ABOVE = OPT_EINSUM_MAX
@@ -320,7 +321,11 @@ class Evaluator:
         if plan.zero:
             return self.zeros(plan.out_shape)
         sliced = self._sliced(plan, contraction)
-        arrays = [self.value(factors[op.index]).reshape(op.shape) for op in plan.operands]
+        stable = shifted_operands(factors, plan.operands, self.shape, self.value)
+        arrays = [
+            stable[pos] if pos in stable else self.value(factors[op.index]).reshape(op.shape)
+            for pos, op in enumerate(plan.operands)
+        ]
         if sliced is not None:
             core = self.contract_sliced(sliced, arrays)
         elif run is None:
@@ -576,7 +581,8 @@ def evaluate_many(
     for name, node in nodes.items():
         evaluator.binding = name
         try:
-            arr = evaluator.value(node)
+            with np.errstate(all="ignore"):  # overflow shows as inf/nan in the result, not a warning
+                arr = evaluator.value(node)
         except SymtnError:
             raise
         except (ValueError, IndexError, FloatingPointError) as exc:
