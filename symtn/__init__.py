@@ -48,6 +48,7 @@ from symtn.errors import (
     SizeError,
     SymtnError,
     SymtnSyntaxError,
+    ignore_lints,
 )
 from symtn.ir import Node
 from symtn.ir.sharing import cse
@@ -86,6 +87,7 @@ __all__ = [
     "decide",
     "delta",
     "diff",
+    "ignore_lints",
     "draw",
     "erf",
     "evaluate",

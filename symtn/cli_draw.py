@@ -56,11 +56,15 @@ def cmd_draw(args: argparse.Namespace) -> int:
         node = expand(node)
     if args.simplified:
         node = simplify(node)
-    fmt = (
-        args.format or SUFFIXES.get(Path(args.out).suffix.lower(), "svg")
-        if args.out
-        else args.format or "svg"
-    )
+    suffix = Path(args.out).suffix.lower() if args.out else ""
+    if args.out and args.format is None and suffix not in SUFFIXES:
+        raise EvaluationError(
+            f"cannot write {args.out}: draw writes SVG, TikZ or Graphviz, not {suffix or 'a file without a suffix'}",
+            code="E300",
+            help=f"use -o {Path(args.out).with_suffix('.svg').name} (convert to PDF with e.g. "
+            "`rsvg-convert -f pdf`), or --format to force a format",
+        )
+    fmt = args.format or SUFFIXES.get(suffix, "svg")
     if args.before and args.name in derivs and fmt != "dot":
         f, wrt = derivs[args.name]
         text = draw_derivative(f, wrt, node, fmt)

@@ -143,5 +143,27 @@ class SymtnLint(SymtnError):
     kind = "warning"
 
 
+IGNORED_LINTS: set[str] = set()
+"""Lint codes that parsing neither records nor warns about (see ``ignore_lints``)."""
+
+
+def ignore_lints(*codes: str, reset: bool = False) -> frozenset[str]:
+    """Silence lint codes for this process: ``symtn.ignore_lints("W301")``.
+
+    Args:
+        codes: codes such as ``"W301"``.
+        reset: first clear the codes silenced so far (``ignore_lints(reset=True)`` re-enables all).
+
+    Returns:
+        The codes silenced now. The standard ``warnings.filterwarnings("ignore",
+        message=r"warning\[W301\]", category=SymtnWarning)`` also works (the lint is then
+        still listed in ``Program.warnings``).
+    """
+    if reset:
+        IGNORED_LINTS.clear()
+    IGNORED_LINTS.update(c.upper() for c in codes)
+    return frozenset(IGNORED_LINTS)
+
+
 class SymtnWarning(UserWarning):
     """A lint (W301-W303); carries a rendered diagnostic as its message."""

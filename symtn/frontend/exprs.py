@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import sympy as sp
@@ -13,6 +14,7 @@ from symtn.frontend.relabel import apply_leglist
 from symtn.frontend.scope import Env, FuncDef, Hooks, Value, check_nested, did_you_mean
 from symtn.ir import algebra as A
 from symtn.ir.nodes import Delta, Iverson, Node, Product, Shifted, Tensor, Zero, size_str
+from symtn.ir.walk import tensors
 
 """``sym_grad`` conventions (``symtn.diff.symmetric``); the first is the default."""
 
@@ -32,11 +34,21 @@ class Diagnostics:
         return Span(pos[0], pos[1], pos[2], pos[3], text=self.source)
 
     def warn(self, code: str, message: str, pos: ast.Pos, help: str | None = None) -> None:
+        from symtn.errors import IGNORED_LINTS
+
+        if code in IGNORED_LINTS:
+            return
         w = SymtnLint(message, code=code, span=self.span(pos), help=help)  # type: ignore[arg-type]
         self.warnings.append(w)
         import warnings
 
         warnings.warn(SymtnWarning(w.render()), stacklevel=2)
+
+
+def _numbered(a: str, b: str) -> bool:
+    """``s1`` and ``s10``: the same stem with different numbers (deliberate, not a typo)."""
+    ma, mb = re.fullmatch(r"(.*?)(\d+)'*", a), re.fullmatch(r"(.*?)(\d+)'*", b)
+    return ma is not None and mb is not None and ma.group(1) == mb.group(1)
 
 
 class ExprResolver(ExtraForms):
@@ -246,6 +258,7 @@ class ExprResolver(ExtraForms):
                     did_you_mean(a, [b])
                     and (a.startswith(b) or b.startswith(a))
                     and a.rstrip("'") != b.rstrip("'")
+                    and not _numbered(a, b)
                 ):
                     self.diag.warn(
                         "W301",
@@ -289,6 +302,13 @@ class ExprResolver(ExtraForms):
                     code="E211",
                     help=f"name the new legs explicitly: d(f)/d({e.wrt.name}[...])",
                 )
+        if var.name not in {t.name for t in tensors(f.node)}:
+            self.diag.warn(
+                "W305",
+                f"d(...)/d({e.wrt.name}): the expression does not contain {e.wrt.name}, the derivative is zero",
+                e.pos,
+                help=f"is {e.wrt.name} the variable you meant? (the derivative of a constant is 0)",
+            )
         node = self.hooks.diff(f.node, var, new)
         order = (f.order or f.node.legs) + new
         return self._relabels(env, Value(node, tuple(order)), e.relabels, "the derivative")

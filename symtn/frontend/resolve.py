@@ -114,6 +114,13 @@ class Resolver:
     def _declare_value(self, name: str, value: Value, pos: ast.Pos) -> None:
         if name in self.env.funcs:
             raise NameResolutionError(f"{name} is already a function", code="E101")
+        if name in self.out.tensors:
+            self.exprs.diag.warn(
+                "W304",
+                f"{name} is declared again: later uses mean the new {name}, earlier ones the first",
+                pos,
+                help="give the new tensor or value another name",
+            )
         self.env.values[name] = value
 
     def statement(self, s: ast.Stmt) -> None:

@@ -110,7 +110,11 @@ def _size_function(outs: list[Target], sizes: Mapping[str, int] | None) -> Any:
         raise EvaluationError(
             f"codegen needs a value for the size(s) {', '.join(sorted(missing))}",
             code="E300",
-            help="pass sizes={'n': 64} (CLI: --size n=64); generated code is specialised to its sizes",
+            help=(
+                f"pass sizes={{{', '.join(repr(m) + ': 64' for m in sorted(missing))}}} "
+                f"(CLI: {' '.join('--size ' + m + '=64' for m in sorted(missing))}); "
+                "generated code is specialised to its sizes"
+            ),
         )
     cache: dict[sp.Expr, int] = {}
 
