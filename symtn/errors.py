@@ -148,7 +148,7 @@ IGNORED_LINTS: set[str] = set()
 
 
 def ignore_lints(*codes: str, reset: bool = False) -> frozenset[str]:
-    """Silence lint codes for this process: ``symtn.ignore_lints("W301")``.
+    r"""Silence lint codes for this process: ``symtn.ignore_lints("W301")``.
 
     Args:
         codes: codes such as ``"W301"``.
