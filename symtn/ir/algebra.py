@@ -263,6 +263,12 @@ def divide(a: Node, b: Node) -> Node:
 def power(a: Node, k: Node) -> Node:
     """``a ^ k`` elementwise (``k`` a constant or a tensor broadcast like ``*``)."""
     c = scalar_value(k)
+    if c is not None and sp.sympify(c).free_symbols:
+        raise SizeError(
+            f"the exponent {size_str(sp.sympify(c))} is a size: an elementwise power needs a number",
+            code="E217",
+            help="write a numeric exponent, or repeat the product (x * x) for a fixed size",
+        )
     if c is not None:
         return elementwise(X0**c, a)
     x0, x1 = arg_symbols(2)
