@@ -59,7 +59,8 @@ def cmd_draw(args: argparse.Namespace) -> int:
     suffix = Path(args.out).suffix.lower() if args.out else ""
     if args.out and args.format is None and suffix not in SUFFIXES:
         raise EvaluationError(
-            f"cannot write {args.out}: draw writes SVG, TikZ or Graphviz, not {suffix or 'a file without a suffix'}",
+            f"cannot write {args.out}: draw writes SVG, TikZ or Graphviz, "
+            f"not {suffix or 'a file without a suffix'}",
             code="E300",
             help=f"use -o {Path(args.out).with_suffix('.svg').name} (convert to PDF with e.g. "
             "`rsvg-convert -f pdf`), or --format to force a format",

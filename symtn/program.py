@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from symtn.checking import CheckResult, decide
-from symtn.ir.order import binding_order, with_order
 from symtn.diff import diff
 from symtn.errors import SymtnError, SymtnSyntaxError
 from symtn.frontend.resolve import CheckStmt, Resolved, ShowStmt, resolve
@@ -18,6 +17,7 @@ from symtn.frontend.scope import Hooks
 from symtn.frontend.syntax import parse_text
 from symtn.frontend.written import written_legs
 from symtn.ir.nodes import Node, Tensor
+from symtn.ir.order import binding_order, with_order
 from symtn.ir.printer import to_notation
 from symtn.rewrite import expand, factor, simplify
 from symtn.rewrite.gaussian import expectation

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import symtn
+from symtn.cli import main
 from symtn.errors import SymtnWarning
 from symtn.ir.nodes import Zero
-from symtn.cli import main
 
 ROOT = Path(__file__).parents[1]
 LOOKALIKE = "dim n\nleg ab, abc : n\na: [ab]\nb: [abc]\nc = a[ab -> ab] @ b\n"
@@ -103,7 +103,9 @@ def test_draw_pdf_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["draw", f, "y", "-o", str(svg)]) == 0 and svg.read_text().lstrip().startswith("<")
 
 
-def test_demo_minilm_missing_packages(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_minilm_missing_packages(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setitem(sys.modules, "symtn.interp.minilm_demo", None)
     assert main(["demo", "minilm"]) == 2
     err = capsys.readouterr().err

@@ -64,7 +64,9 @@ def test_softmax_keeps_written_order() -> None:
 
 
 def test_matrix_product_written_order() -> None:
-    p = symtn.parse("dim b = 2, i = 3, h = 4\nx: [b, i]\nW: [h, i]\nz = W @ x\nzt = x @ W\nk: [b, h] = W @ x\n")
+    p = symtn.parse(
+        "dim b = 2, i = 3, h = 4\nx: [b, i]\nW: [h, i]\nz = W @ x\nzt = x @ W\nk: [b, h] = W @ x\n"
+    )
     assert p.order("z") == ("h", "b") and p.order("zt") == ("b", "h") and p.order("k") == ("b", "h")
     assert p["z"].legs == ("h", "b")
 

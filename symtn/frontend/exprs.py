@@ -305,7 +305,8 @@ class ExprResolver(ExtraForms):
         if var.name not in {t.name for t in tensors(f.node)}:
             self.diag.warn(
                 "W305",
-                f"d(...)/d({e.wrt.name}): the expression does not contain {e.wrt.name}, the derivative is zero",
+                f"d(...)/d({e.wrt.name}): the expression does not contain {e.wrt.name}, "
+                "the derivative is zero",
                 e.pos,
                 help=f"is {e.wrt.name} the variable you meant? (the derivative of a constant is 0)",
             )
