@@ -12,10 +12,10 @@ from pathlib import Path
 from symtn.checking import CheckResult, decide
 from symtn.diff import diff
 from symtn.errors import SymtnError, SymtnSyntaxError
+from symtn.frontend.ast import Deriv
 from symtn.frontend.resolve import CheckStmt, Resolved, ShowStmt, resolve
 from symtn.frontend.scope import Hooks
 from symtn.frontend.syntax import parse_text
-from symtn.frontend.ast import Deriv
 from symtn.frontend.written import written_legs
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.order import binding_order, with_order
