@@ -94,7 +94,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             )
     chunk = int(args.chunk_size) if args.chunk_size and args.chunk_size.isdigit() else args.chunk_size
     out = evaluate_many(  # one pass: work shared between bindings is done once
-        {name: prog.bindings[name] for name in names}, values,
+        {name: prog.node(name) for name in names}, values,
         orders={name: prog.order(name) for name in names}, backend=args.backend,
         memory_limit=args.memory_limit, chunk_size=chunk,
     )

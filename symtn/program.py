@@ -28,11 +28,11 @@ from symtn.rulecheck import rule as make_rule
 
 def _diff_hook(f: Node, var: Node, new_legs: tuple[str, ...]) -> Node:
     assert isinstance(var, Tensor)
-    return diff(f, var, new_legs)
+    return diff(f, var, new_legs, ordered=False)  # Program.order lays bindings out
 
 
 def _sym_grad_hook(f: Node, var: Node, new_legs: tuple[str, ...], convention: str) -> Node:
-    return diff(f, var, new_legs, symmetric=convention)
+    return diff(f, var, new_legs, symmetric=convention, ordered=False)
 
 
 def _simplify_rules_hook(node: Node, rules: Sequence[UserRule]) -> Node:
@@ -124,6 +124,12 @@ class Program:
             return binding_order(v.node.legs, declared, written)
         finally:
             self._visiting.discard(name)
+
+    def node(self, name: str) -> Node:
+        """A binding's expression as resolved, before ``with_order`` (same value as ``self[name]``;
+        for backends that take the layout from ``order(name)``)."""
+        v = self.resolved.bindings.get(name)
+        return v.node if v is not None else self[name]
 
     def _lookup(self, name: str) -> list[str]:
         if name in self.resolved.bindings and name in self.resolved.sources:

@@ -107,6 +107,7 @@ def diff(
     *,
     simplify: bool = True,
     symmetric: str | None = None,
+    ordered: bool = True,
 ) -> Node:
     """``d(f)/d(wrt)``: the derivative of ``f`` by the tensor variable ``wrt``.
 
@@ -122,6 +123,8 @@ def diff(
             derivative by the independent entries, ``G + G^T - G o I`` (Magnus & Neudecker;
             Matrix Cookbook eq. 141); ``"projected"`` gives ``(G + G^T) / 2``, the gradient on
             symmetric matrices (Srinivasan & Panda 2023). See ``symtn.diff.symmetric``.
+        ordered: lay the simplified result out as ``f``'s legs then ``X``'s (below); False
+            keeps ``simplify``'s canonical order (programs order bindings themselves).
 
     Returns:
         The derivative with legs ``[t..., s'...]``: ``f``'s legs, then one new leg per slot of
@@ -151,7 +154,9 @@ def diff(
     if symmetric is not None:
         result = constrain(result, var, names, symmetric)
     if simplify:
-        result = with_order(_simplify(result), (*f.legs, *names))
+        result = _simplify(result)
+        if ordered:
+            result = with_order(result, (*f.legs, *names))
     return result
 
 

@@ -92,7 +92,7 @@ def targets(
                 f"no binding named {missing[0]}; bindings: {', '.join(source.bindings)}", code="E300"
             )
         declared = list(source.tensors.values())
-        outs = [Target(n, source.bindings[n], tuple(source.order(n))) for n in names]
+        outs = [Target(n, source.node(n), tuple(source.order(n))) for n in names]
     return outs, declared
 
 
