@@ -342,10 +342,6 @@ class ExprResolver(ExtraForms):
                 v = Value(fn(args[0]))
         else:
             known = list(env.funcs) + list(builtins.KNOWN_FUNCTIONS)
-            if name in ("det", "logdet", "inv"):
-                from symtn.errors import NoRuleError
-
-                raise NoRuleError(f"{name} is not supported yet", code="E101")
             raise NameResolutionError(f"unknown function {name}", code="E101", help=did_you_mean(name, known))
         return self._relabels(env, v, e.relabels, f"{name}(...)")
 

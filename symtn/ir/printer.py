@@ -240,8 +240,12 @@ class _Printer:
             if node.name not in LEG_ACTING_BUBBLES:  # a user's opaque function: legs by name
                 return f"{node.name}({self.pr(node.operand, env)[0]})", ATOM
             scope = dict(env)
-            for c in node.consumed:
-                scope[c] = self.fresh()
+            if node.name == "inv":  # inv produces the legs it consumes, under the produced names
+                for c, (p, _) in zip(node.consumed, node.produced, strict=True):
+                    scope[c] = env.get(p, p)
+            else:
+                for c in node.consumed:
+                    scope[c] = self.fresh()
             arg = self.pr(node.operand, scope)[0]
             sub = ", ".join(scope[c] for c in node.consumed)
             head = f"{node.name}[{sub}]" if sub else node.name
