@@ -51,6 +51,7 @@ from symtn.lower.memory import contract_sliced, refusal, resolve_limit, sliced_t
 from symtn.lower.pairwise import lower_path
 from symtn.lower.paths import OPT_EINSUM_MAX, Contraction, choose
 from symtn.lower.plan import NetworkPlan, ReshapeConflict, plan_network
+from symtn.lower.solve import SolveParts, solve_parts
 from symtn.lower.sizes import bind_sizes, int_size, size_value
 from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
 from symtn.rewrite.alpha import alpha_key as structure_key
@@ -264,6 +265,9 @@ class Evaluator:
             soft = softmax_parts(node)
             if soft is not None:
                 return self._softmax(node, soft)
+            parts = solve_parts(node)
+            if parts is not None:
+                return self._solve(node, parts)
             return self.network(node.args, node.legs)
         if isinstance(node, (Delta, Reshape)):
             return self.network((node,), node.legs)
@@ -446,6 +450,13 @@ class Evaluator:
             raise NoRuleError(f"no numeric rule for elementwise function {node.fn}: {exc}") from None
         shape = self.shape(node)
         return out if out.shape == shape else np.broadcast_to(out, shape).copy()
+
+    def _solve(self, node: Product, parts: SolveParts) -> np.ndarray:
+        """``inv(U) @ b`` by ``numpy.linalg.solve`` (the inverse is never formed)."""
+        u = _align(self.value(parts.matrix), parts.matrix.legs, (parts.rows, parts.cols))
+        b = _align(self.value(parts.rhs), parts.rhs.legs, (parts.wire, *parts.rest))
+        x = np.linalg.solve(u, b.reshape(u.shape[0], -1)).reshape(b.shape)
+        return _align(x, (parts.out, *parts.rest), node.legs)
 
     def _bubble(self, node: Bubble) -> np.ndarray:
         kernel = bubble_kernel(node.name)

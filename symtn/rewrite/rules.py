@@ -33,7 +33,7 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.ir.walk import fresh, rename_legs
-from symtn.rewrite import elementwise, elementwise_canon, networks, powers
+from symtn.rewrite import elementwise, elementwise_canon, matrix, networks, powers
 from symtn.rewrite.canonical import canonical_key, shape_key, signed_match
 from symtn.rewrite.elementwise import scaled
 
@@ -336,6 +336,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
         powers.hadamard_power,
         powers.summed_square,
         powers.wired_power,
+        *matrix.PRODUCT_RULES,
     ),
     Sum: (flatten_sum, collect_terms, sum_single),
     Delta: (delta_scalar,),
@@ -345,7 +346,7 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
     Elementwise: elementwise.RULES + elementwise_canon.RULES,
     Tensor: (powers.symmetry_canon,),
     Zero: (),
-    Bubble: (),
+    Bubble: matrix.BUBBLE_RULES,
 }
 """The default rules by node type, in the order they are tried."""
 
