@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from symtn.frontend import builtins
-from symtn.ir import algebra
+from symtn.ir import algebra, matrix
 from symtn.ir.nodes import Node
 
 
@@ -81,3 +81,8 @@ tensor = algebra.tensor
 delta = algebra.delta
 ones = algebra.ones
 project = algebra.project
+
+det = matrix.det
+logdet = matrix.logdet
+inv = matrix.inv
+solve = matrix.solve
