@@ -52,7 +52,14 @@ def _mix_bubble(x: np.ndarray, k: int, produced: tuple[int, ...]) -> np.ndarray:
     return out.reshape(out.shape[:-1] + tuple(produced))
 
 
-BUBBLES: dict[str, BubbleFn] = {"max": _max_bubble, "mix": _mix_bubble}
+BUBBLES: dict[str, BubbleFn] = {
+    "max": _max_bubble,
+    "mix": _mix_bubble,
+    "det": lambda x, k, produced: np.linalg.det(x),
+    "logdet": lambda x, k, produced: np.log(np.linalg.det(x)),
+    # inv[i, j](X) at i = c, j = r is (X^-1)[r, c] (NOTATION.md 4.4)
+    "inv": lambda x, k, produced: np.swapaxes(np.linalg.inv(x), -1, -2),
+}
 
 
 def size_of(size: sp.Expr, sizes: Mapping[str, int]) -> int:
