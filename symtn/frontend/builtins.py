@@ -77,6 +77,23 @@ MATRIX = {"det": matrix.det, "logdet": matrix.logdet, "inv": matrix.inv}
 argument's two legs."""
 
 
+def comparison_rule(op: str) -> sp.Expr:
+    """The 0/1 rule of ``iverson(x0 op x1)`` (``op`` one of ``> >= < <= == !=``).
+
+    Orderings are Heaviside steps with their value at 0 fixed (``>``: 0, ``>=``: 1), equality a
+    Piecewise; every one has derivative zero almost everywhere.
+    """
+    if op in (">", ">="):
+        return sp.Heaviside(x0 - x1, 0 if op == ">" else 1)
+    if op in ("<", "<="):
+        return sp.Heaviside(x1 - x0, 0 if op == "<" else 1)
+    if op == "==":
+        return sp.Piecewise((1, sp.Eq(x0, x1)), (0, True))
+    if op == "!=":
+        return sp.Piecewise((0, sp.Eq(x0, x1)), (1, True))
+    raise LegError(f"iverson: unknown comparison {op!r}", code="E113")
+
+
 def apply_elementwise(name: str, args: Sequence[Node]) -> Node:
     """Apply a built-in elementwise function (operands broadcast like ``*``)."""
     arity, rule = ELEMENTWISE[name]

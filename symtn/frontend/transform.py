@@ -282,6 +282,10 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
         kwargs = tuple((a.name, a.value) for a in args if isinstance(a, _Kwarg))
         return _Args(positional, kwargs)
 
+    def value_compare(self, meta: Meta, left: ast.Expr, op: Token, right: ast.Expr) -> ast.ValueCompare:
+        op_text = CMP_ALIASES.get(str(op), "==")  # EQEQ: == or ≡
+        return ast.ValueCompare(left, op_text, right, pos=pos_of(meta))
+
     def kwarg(self, meta: Meta, name: Token, value: ast.Expr) -> _Kwarg:
         return _Kwarg(str(name), value)
 

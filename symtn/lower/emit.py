@@ -256,7 +256,7 @@ class Emitter(EmitterBase):
         found: dict[sp.Expr, sp.Expr] = {}
 
         def scan(e: sp.Expr) -> None:
-            if e.is_Atom:
+            if e.is_Atom or not isinstance(e, sp.Expr):  # conditions of a Piecewise: not values
                 return
             hit = self.exprs.get(self.backend.print_expr(e))
             if hit is not None and e is not rule:
