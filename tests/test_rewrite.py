@@ -315,6 +315,7 @@ def test_every_rule_fired_in_random_corpus() -> None:
     square = al.hadamard(vec("x"), vec("x"))  # hadamard_power: x * x = x^2
     cube = al.contract(square, vec("x"))  # wired_power: x^2 @ x = sum(x^3)
     inv_a = matrix.inv(A)
+    abs_rule = sp.Abs(x0)
     matrix_cases = (
         matrix.inv(inv_a),  # inv_inv
         al.contract(A, al.rename(inv_a, {"i": "p"})),  # inv_cancel: A @ inv(A)[i -> p]
@@ -329,9 +330,13 @@ def test_every_rule_fired_in_random_corpus() -> None:
         square,
         cube,
         *matrix_cases,
+        al.elementwise(abs_rule, al.tensor("P", ("i", N), positive=True)),  # domain_facts
     )
     for extra in extras:
-        checked(random_values(extra, SIZES, 0), FIRED, expand=False)(extra)
+        values = random_values(extra, SIZES, 0)
+        if extra is extras[-1]:  # the positive tensor P: its draws respect the fact
+            values = {k: np.abs(v) + 0.1 for k, v in values.items()}
+        checked(values, FIRED, expand=False)(extra)
     every = {
         r.__name__ for table in (rule_table(), rule_table(expand=True)) for rs in table.values() for r in rs
     }

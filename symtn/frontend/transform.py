@@ -45,7 +45,14 @@ CMP_ALIASES: dict[str, str] = {
     "!=": "!=",
 }
 #: Modifier kinds and whether they take leg arguments.
-MODIFIERS: dict[str, bool] = {"symmetric": True, "antisymmetric": True, "isometry": True, "const": False}
+MODIFIERS: dict[str, bool] = {
+    "symmetric": True,
+    "antisymmetric": True,
+    "isometry": True,
+    "const": False,
+    "positive": False,
+    "nonnegative": False,
+}
 
 #: Spellings of the expectation operator and of the Gaussian law in ``E[x ~ N(mu, C)](e)``.
 EXPECTATION_NAMES = frozenset({"E", "𝔼"})
@@ -179,7 +186,8 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
                 f"unknown modifier `{kind}`",
                 pos,
                 E_MODIFIER,
-                hint + "modifiers are symmetric(...), antisymmetric(...), isometry(...) and const; "
+                hint + "modifiers are symmetric(...), antisymmetric(...), isometry(...), const, positive "
+                "and nonnegative; "
                 "a typed binding is written `name: [legs] = expr`",
             )
         if MODIFIERS[kind] and not args:

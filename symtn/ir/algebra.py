@@ -98,12 +98,20 @@ def delta(*legs: str, size: int | str | sp.Expr) -> Node:
 
 
 def tensor(
-    name: str, *legs: str | tuple[str, Any], facts: Sequence[tuple[Any, ...]] = (), **sized: Any
+    name: str,
+    *legs: str | tuple[str, Any],
+    facts: Sequence[tuple[Any, ...]] = (),
+    positive: bool = False,
+    nonnegative: bool = False,
+    **sized: Any,
 ) -> Tensor:
     """A tensor variable: ``tensor("W", out=n, inp=m)`` or ``tensor("W", ("out", n), ("inp", m))``.
 
-    Sizes are ints, sympy expressions, or strings (symbol names).
+    Sizes are ints, sympy expressions, or strings (symbol names). ``positive=True`` /
+    ``nonnegative=True`` declare every entry > 0 / >= 0 (the notation's modifiers of the same
+    name): ``simplify`` uses them and ``check`` draws values that satisfy them.
     """
+    facts = tuple(facts) + ((("positive",),) if positive else ()) + ((("nonnegative",),) if nonnegative else ())
     slots: list[tuple[str, Size]] = []
     for leg in legs:
         if isinstance(leg, tuple):

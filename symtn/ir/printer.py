@@ -325,8 +325,8 @@ def declarations(*nodes: Node) -> str:
     for t in tensors.values():
         mods = []
         for f in t.facts:
-            if f[0] == "const":
-                mods.append("const")
+            if f[0] in ("const", "positive", "nonnegative"):
+                mods.append(f[0])
             elif f[0] == "isometry":
                 mods.append(f"isometry({', '.join(f[1])})")
             else:
