@@ -13,7 +13,14 @@ from symtn.rewrite import is_isomorphic, simplify
 HEADER = "leg i: 5\nleg j: 3\nX, Y: [i]\nM: [i, j]\n"
 X = np.array([1.0, 2.0, 3.0, -1.0, 0.0])
 Y = np.array([2.0, 2.0, 2.0, -2.0, 0.5])
-OPS = {">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal, "==": np.equal, "!=": np.not_equal}
+OPS = {
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "<": np.less,
+    "<=": np.less_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
 
 
 def prog(body: str) -> symtn.Program:
@@ -65,16 +72,30 @@ def test_derivative_values_against_finite_differences() -> None:
     x, y = np.array([1.0, 2.5, 3.0, -1.0, 0.2]), Y
     got = symtn.evaluate(p["g"], {"X": x, "Y": y})
     eps = 1e-6
-    fd = np.array([
-        (np.sum(np.maximum(x + eps * e, y) * (x + eps * e)) - np.sum(np.maximum(x - eps * e, y) * (x - eps * e)))
-        / (2 * eps)
-        for e in np.eye(5)
-    ])
+    fd = np.array(
+        [
+            (
+                np.sum(np.maximum(x + eps * e, y) * (x + eps * e))
+                - np.sum(np.maximum(x - eps * e, y) * (x - eps * e))
+            )
+            / (2 * eps)
+            for e in np.eye(5)
+        ]
+    )
     np.testing.assert_allclose(got, fd, rtol=1e-6)
 
 
-@pytest.mark.parametrize("src", ["iverson(X > Y)", "iverson(X >= 0)", "iverson(X == Y)", "iverson(X != Y)",
-                                 "iverson(X < 2 * Y + 1)", "d(sum(maximum(X, Y)))/d(X)"])
+@pytest.mark.parametrize(
+    "src",
+    [
+        "iverson(X > Y)",
+        "iverson(X >= 0)",
+        "iverson(X == Y)",
+        "iverson(X != Y)",
+        "iverson(X < 2 * Y + 1)",
+        "d(sum(maximum(X, Y)))/d(X)",
+    ],
+)
 def test_printing_round_trips(src: str) -> None:
     e = simplify(prog(f"e = {src}\n")["e"])
     text = str(e)

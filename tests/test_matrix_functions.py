@@ -178,14 +178,20 @@ def test_cookbook_identities_are_proved_symbolically() -> None:
 
 
 def test_false_identities_are_refuted() -> None:
-    for body in ("check det(A @ B) == det(A) + det(B)\n", "check inv(X) == X\n", "check d(det(X))/d(X) == inv(X)\n"):
+    for body in (
+        "check det(A @ B) == det(A) + det(B)\n",
+        "check inv(X) == X\n",
+        "check d(det(X))/d(X) == inv(X)\n",
+    ):
         (o,) = prog(body).check_all()
         assert not o.result.holds, body
 
 
 def test_logdet_of_symmetric_positive_definite_with_sym_grad() -> None:
-    p = symtn.parse("leg i, j: 3\nS: [i, j] symmetric(i, j)\ng = sym_grad(logdet(S), S)\n"
-                    "c = sym_grad(logdet(S), S, convention=constrained)\n")
+    p = symtn.parse(
+        "leg i, j: 3\nS: [i, j] symmetric(i, j)\ng = sym_grad(logdet(S), S)\n"
+        "c = sym_grad(logdet(S), S, convention=constrained)\n"
+    )
     rng = np.random.default_rng(7)
     m = rng.standard_normal((3, 3))
     s = m @ m.T + 3 * np.eye(3)
@@ -204,8 +210,16 @@ def test_logdet_of_symmetric_positive_definite_with_sym_grad() -> None:
 # ----------------------------------------------------------------------------- printing etc.
 @pytest.mark.parametrize(
     "src",
-    ["det(X)", "logdet[i, j](Xb)", "inv(X)", "inv[i, j](Xb)", "solve(X, v)", "d(inv(X))/d(X)",
-     "d(d(det(X))/d(X))/d(X)", "inv(X) @ A[i -> j]"],
+    [
+        "det(X)",
+        "logdet[i, j](Xb)",
+        "inv(X)",
+        "inv[i, j](Xb)",
+        "solve(X, v)",
+        "d(inv(X))/d(X)",
+        "d(d(det(X))/d(X))/d(X)",
+        "inv(X) @ A[i -> j]",
+    ],
 )
 def test_printing_round_trips_and_drawing(src: str) -> None:
     node = prog(f"e = {src}\n")["e"]
@@ -251,7 +265,9 @@ BACKENDS = ["numpy", "jax", "torch"]
 def test_codegen_backends(backend: str, tmp_path) -> None:  # type: ignore[no-untyped-def]
     if backend != "numpy" and importlib.util.find_spec(backend) is None:
         pytest.skip(f"{backend} is not installed")
-    p = prog("D = det[i, j](Xb)\nL = logdet(X)\nG = d(det(X))/d(X)\nJ = d(inv(X))/d(X[p, q])\ns = solve(X, v)\n")
+    p = prog(
+        "D = det[i, j](Xb)\nL = logdet(X)\nG = d(det(X))/d(X)\nJ = d(inv(X))/d(X[p, q])\ns = solve(X, v)\n"
+    )
     names = ["D", "L", "G", "J", "s"]
     src = symtn.codegen(p, names, backend, sizes={"n": 3})
     path = tmp_path / f"gen_{backend}.py"

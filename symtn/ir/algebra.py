@@ -111,7 +111,8 @@ def tensor(
     ``nonnegative=True`` declare every entry > 0 / >= 0 (the notation's modifiers of the same
     name): ``simplify`` uses them and ``check`` draws values that satisfy them.
     """
-    facts = tuple(facts) + ((("positive",),) if positive else ()) + ((("nonnegative",),) if nonnegative else ())
+    signs = [(kind,) for kind, on in (("positive", positive), ("nonnegative", nonnegative)) if on]
+    facts = (*facts, *signs)
     slots: list[tuple[str, Size]] = []
     for leg in legs:
         if isinstance(leg, tuple):

@@ -51,8 +51,8 @@ from symtn.lower.memory import contract_sliced, refusal, resolve_limit, sliced_t
 from symtn.lower.pairwise import lower_path
 from symtn.lower.paths import OPT_EINSUM_MAX, Contraction, choose
 from symtn.lower.plan import NetworkPlan, ReshapeConflict, plan_network
-from symtn.lower.solve import SolveParts, solve_parts
 from symtn.lower.sizes import bind_sizes, int_size, size_value
+from symtn.lower.solve import SolveParts, solve_parts
 from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
 from symtn.rewrite.alpha import alpha_key as structure_key
 
