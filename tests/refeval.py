@@ -70,7 +70,8 @@ def size_of(size: sp.Expr, sizes: Mapping[str, int]) -> int:
 
 def random_values(node: Node, sizes: Mapping[str, int], seed: int) -> dict[str, np.ndarray]:
     """Random arrays for every tensor variable in ``node`` that satisfy its declared facts
-    (symmetric / antisymmetric groups of single slots are (anti)symmetrised)."""
+    (symmetric / antisymmetric groups of single slots are (anti)symmetrised; positive and
+    nonnegative tensors drawn so)."""
     from itertools import permutations
 
     from symtn.ir.walk import tensors
@@ -80,6 +81,10 @@ def random_values(node: Node, sizes: Mapping[str, int], seed: int) -> dict[str, 
     for t in tensors(node):
         shape = tuple(size_of(s, sizes) for _, s in t.slots)
         a = rng.standard_normal(shape)
+        if t.fact("positive") is not None:
+            a = np.abs(a) + 0.1
+        elif t.fact("nonnegative") is not None:
+            a = np.abs(a)
         for kind in ("symmetric", "antisymmetric"):
             for _, blocks in symmetry_blocks(t, kind):
                 if any(len(b) != 1 for b in blocks):
