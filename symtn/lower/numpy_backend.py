@@ -455,8 +455,12 @@ class Evaluator:
         """``inv(U) @ b`` by ``numpy.linalg.solve`` (the inverse is never formed)."""
         u = _align(self.value(parts.matrix), parts.matrix.legs, (parts.rows, parts.cols))
         b = _align(self.value(parts.rhs), parts.rhs.legs, (parts.wire, *parts.rest))
-        x = np.linalg.solve(u, b.reshape(u.shape[0], -1)).reshape(b.shape)
+        x = self.linsolve(u, b.reshape(u.shape[0], -1)).reshape(b.shape)
         return _align(x, (parts.out, *parts.rest), node.legs)
+
+    def linsolve(self, u: Any, b: Any) -> Any:
+        """``u^-1 b`` for a square matrix ``u`` and a matrix ``b`` (a linear solve)."""
+        return np.linalg.solve(u, b)
 
     def _bubble(self, node: Bubble) -> np.ndarray:
         kernel = bubble_kernel(node.name)
