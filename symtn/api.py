@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from symtn.frontend import builtins
-from symtn.ir import algebra
+from symtn.ir import algebra, matrix
 from symtn.ir.nodes import Node
 
 
@@ -57,6 +57,18 @@ cos = _elementwise("cos")
 erf = _elementwise("erf")
 sign = _elementwise("sign")
 pow = _elementwise("pow")  # noqa: A001
+maximum = _elementwise("maximum")
+minimum = _elementwise("minimum")
+
+
+def iverson(left: Node | float, op: str, right: Node | float) -> Node:
+    """``iverson(left op right)``: 1 where the comparison holds, else 0, entry by entry.
+
+    ``op`` is one of ``> >= < <= == !=``; operands broadcast like ``*``. Its derivative is zero
+    (the step's jump is a set of measure zero). Raises LegError E113 for another ``op``.
+    """
+    rule = builtins.comparison_rule(op)
+    return algebra.elementwise(rule, algebra.lift(left), algebra.lift(right))
 
 sum = _leg_acting("sum")  # noqa: A001
 mean = _leg_acting("mean")
@@ -81,3 +93,8 @@ tensor = algebra.tensor
 delta = algebra.delta
 ones = algebra.ones
 project = algebra.project
+
+det = matrix.det
+logdet = matrix.logdet
+inv = matrix.inv
+solve = matrix.solve

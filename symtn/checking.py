@@ -233,6 +233,10 @@ def random_value(
     shape = tuple(int(s.subs(sizes)) for _, s in t.slots)
     x = rng.uniform(0.5, 1.5, shape) + shift if positive else rng.standard_normal(shape)
     names = [leg for leg, _ in t.slots]
+    if t.fact("positive") is not None:
+        x = np.abs(x) + 0.1
+    elif t.fact("nonnegative") is not None:
+        x = np.abs(x)
     for f in t.facts:
         if f[0] in ("symmetric", "antisymmetric"):
             groups = f[1]

@@ -52,7 +52,14 @@ def _mix_bubble(x: np.ndarray, k: int, produced: tuple[int, ...]) -> np.ndarray:
     return out.reshape(out.shape[:-1] + tuple(produced))
 
 
-BUBBLES: dict[str, BubbleFn] = {"max": _max_bubble, "mix": _mix_bubble}
+BUBBLES: dict[str, BubbleFn] = {
+    "max": _max_bubble,
+    "mix": _mix_bubble,
+    "det": lambda x, k, produced: np.linalg.det(x),
+    "logdet": lambda x, k, produced: np.log(np.linalg.det(x)),
+    # inv[i, j](X) at i = c, j = r is (X^-1)[r, c] (NOTATION.md 4.4)
+    "inv": lambda x, k, produced: np.swapaxes(np.linalg.inv(x), -1, -2),
+}
 
 
 def size_of(size: sp.Expr, sizes: Mapping[str, int]) -> int:
@@ -63,7 +70,8 @@ def size_of(size: sp.Expr, sizes: Mapping[str, int]) -> int:
 
 def random_values(node: Node, sizes: Mapping[str, int], seed: int) -> dict[str, np.ndarray]:
     """Random arrays for every tensor variable in ``node`` that satisfy its declared facts
-    (symmetric / antisymmetric groups of single slots are (anti)symmetrised)."""
+    (symmetric / antisymmetric groups of single slots are (anti)symmetrised; positive and
+    nonnegative tensors drawn so)."""
     from itertools import permutations
 
     from symtn.ir.walk import tensors
@@ -73,6 +81,10 @@ def random_values(node: Node, sizes: Mapping[str, int], seed: int) -> dict[str, 
     for t in tensors(node):
         shape = tuple(size_of(s, sizes) for _, s in t.slots)
         a = rng.standard_normal(shape)
+        if t.fact("positive") is not None:
+            a = np.abs(a) + 0.1
+        elif t.fact("nonnegative") is not None:
+            a = np.abs(a)
         for kind in ("symmetric", "antisymmetric"):
             for _, blocks in symmetry_blocks(t, kind):
                 if any(len(b) != 1 for b in blocks):

@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 
 from symtn.ir import algebra as al
+from symtn.ir import matrix
 from symtn.ir.nodes import Frozen, Node, Product, Sum
 from symtn.ir.walk import preorder
 from symtn.lower import evaluate as symtn_evaluate
@@ -52,6 +53,21 @@ def crafted() -> list[Node]:
         al.split(al.merge(a, ["p", "q"], "pq"), "pq", [("c", N), ("d", N)]),
         Frozen(Frozen(a)),
         al.elementwise(al.X0**-2, al.add(al.ones(a.sig), al.elementwise(sp.exp(-al.X0), a))),
+        *matrix_cases(a),
+        al.elementwise(sp.Abs(al.X0), al.tensor("P", ("p", N), positive=True)),  # domain_facts
+    ]
+
+
+def matrix_cases(a: Node) -> list[Node]:
+    """det / inv inputs for the matrix rules (``a`` a square matrix)."""
+    i, j = a.legs
+    inv_a = matrix.inv(a)
+    return [
+        matrix.inv(inv_a),  # inv_inv
+        al.contract(a, al.rename(inv_a, {i: "z"})),  # inv_cancel
+        matrix.det(al.contract(a, al.rename(a, {i: j, j: "z"})), [i, "z"]),  # det_product
+        matrix.det(a, [j, i]),  # matrix_leg_order
+        matrix.det(al.scale(a, 2)),  # matrix_scalar
     ]
 
 

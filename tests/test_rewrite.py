@@ -14,6 +14,7 @@ import sympy as sp
 from networkx.algorithms.isomorphism import GraphMatcher, categorical_node_match
 
 from symtn.ir import algebra as al
+from symtn.ir import matrix
 from symtn.ir.nodes import ONE, Bubble, Delta, Elementwise, Frozen, Node, Product, Reshape, Shifted, Sum, Zero
 from symtn.ir.walk import preorder
 from symtn.rewrite import canonical_key, expand, is_isomorphic, networks, rules, simplify, strip_frozen
@@ -313,7 +314,24 @@ def test_every_rule_fired_in_random_corpus() -> None:
     sigmoid_prime = al.elementwise(x0**-2, inner)  # folded by fold_sums into one bubble
     square = al.hadamard(vec("x"), vec("x"))  # hadamard_power: x * x = x^2
     cube = al.contract(square, vec("x"))  # wired_power: x^2 @ x = sum(x^3)
-    extras = (E3 @ S, Product(mat("W", "k", "m", facts=[("isometry", ("k",))])), sigmoid_prime, square, cube)
+    inv_a = matrix.inv(A)
+    abs_rule = sp.Abs(x0)
+    matrix_cases = (
+        matrix.inv(inv_a),  # inv_inv
+        al.contract(A, al.rename(inv_a, {"i": "p"})),  # inv_cancel: A @ inv(A)[i -> p]
+        matrix.det(al.contract(A, B.rename(i="j", j="k")), ["i", "k"]),  # det_product
+        matrix.det(A, ["j", "i"]),  # matrix_leg_order
+        matrix.det(al.scale(A, 2)),  # matrix_scalar
+    )
+    extras = (
+        E3 @ S,
+        Product(mat("W", "k", "m", facts=[("isometry", ("k",))])),
+        sigmoid_prime,
+        square,
+        cube,
+        *matrix_cases,
+        al.elementwise(abs_rule, al.tensor("P", ("i", N), positive=True)),  # domain_facts
+    )
     for extra in extras:
         checked(random_values(extra, SIZES, 0), FIRED, expand=False)(extra)
     every = {

@@ -54,8 +54,17 @@ def _partial(fn: sp.Expr, x: sp.Symbol) -> sp.Expr:
 
 
 def almost_everywhere(expr: sp.Expr) -> sp.Expr:
-    """Drop ``DiracDelta`` terms: the derivative of a step is zero almost everywhere."""
-    return expr.replace(sp.DiracDelta, lambda *_: sp.Integer(0))  # type: ignore[no-any-return]
+    """Drop ``DiracDelta`` terms: the derivative of a step is zero almost everywhere.
+
+    A step whose value at 0 sympy leaves open (``d max(x, y) / dx = Heaviside(x - y)``) is
+    taken as 0 there, so it is ``iverson(x > y)``: the one-sided derivative convention of
+    ``relu'(0) = 0`` (the values differ only on a set of measure zero).
+    """
+    out = expr.replace(sp.DiracDelta, lambda *_: sp.Integer(0))
+    return out.replace(  # type: ignore[no-any-return]
+        lambda h: isinstance(h, sp.Heaviside) and (len(h.args) == 1 or h.args[1] == sp.S.Half),
+        lambda h: sp.Heaviside(h.args[0], 0),
+    )
 
 
 def apply_rule(fn: sp.Expr, operands: Sequence[Node]) -> sp.Expr | Node:

@@ -219,7 +219,17 @@ class Block:
     pos: Pos = NOPOS
 
 
-Expr = Num | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project
+@dataclass(frozen=True)
+class ValueCompare:
+    """``e1 > e2`` (``>= < <= == !=``) as the argument of ``iverson(...)``: 1 where it holds."""
+
+    left: Expr
+    op: str
+    right: Expr
+    pos: Pos = NOPOS
+
+
+Expr = Num | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project | ValueCompare
 
 
 # ---------------------------------------------------------------- statements

@@ -15,6 +15,7 @@ import sympy as sp
 
 from symtn.errors import LegError
 from symtn.ir import algebra as A
+from symtn.ir import matrix
 from symtn.ir.nodes import Bubble, Delta, Node, arg_symbols
 
 x0, x1 = arg_symbols(2)
@@ -61,11 +62,36 @@ LEG_ACTING: dict[str, tuple[bool, int]] = {
     "norm": (True, 1),
     "trace": (True, 1),
     "layernorm": (True, 3),
+    "det": (False, 1),
+    "logdet": (False, 1),
+    "inv": (False, 1),
+    "solve": (False, 2),
 }
 
 SPECIAL = ("frozen", "expand", "simplify", "factor")
 CONSTANTS = ("delta", "ones", "zeros", "iverson")
-KNOWN_FUNCTIONS = tuple(ELEMENTWISE) + tuple(LEG_ACTING) + SPECIAL + ("det", "logdet", "inv", "sym_grad")
+KNOWN_FUNCTIONS = tuple(ELEMENTWISE) + tuple(LEG_ACTING) + SPECIAL + ("sym_grad",)
+
+MATRIX = {"det": matrix.det, "logdet": matrix.logdet, "inv": matrix.inv}
+"""Matrix functions on two square legs (``symtn.ir.matrix``); a missing subscript means the
+argument's two legs."""
+
+
+def comparison_rule(op: str) -> sp.Expr:
+    """The 0/1 rule of ``iverson(x0 op x1)`` (``op`` one of ``> >= < <= == !=``).
+
+    Orderings are Heaviside steps with their value at 0 fixed (``>``: 0, ``>=``: 1), equality a
+    Piecewise; every one has derivative zero almost everywhere.
+    """
+    if op in (">", ">="):
+        return sp.Heaviside(x0 - x1, 0 if op == ">" else 1)
+    if op in ("<", "<="):
+        return sp.Heaviside(x1 - x0, 0 if op == "<" else 1)
+    if op == "==":
+        return sp.Piecewise((1, sp.Eq(x0, x1)), (0, True))
+    if op == "!=":
+        return sp.Piecewise((0, sp.Eq(x0, x1)), (1, True))
+    raise LegError(f"iverson: unknown comparison {op!r}", code="E113")
 
 
 def apply_elementwise(name: str, args: Sequence[Node]) -> Node:
@@ -156,6 +182,10 @@ def apply_leg_acting(name: str, legs: Sequence[str] | None, args: Sequence[Node]
     if len(args) != arity:
         raise LegError(f"{name} takes {arity} argument(s), got {len(args)}", code="E102")
     x = args[0]
+    if name in MATRIX:
+        return MATRIX[name](x, legs)
+    if name == "solve":
+        return matrix.solve(x, args[1], legs)
     if legs is None:
         if needs:
             raise LegError(

@@ -100,6 +100,12 @@ class ExprResolver(ExtraForms):
             return Value(A.project(v.node, keep), tuple(keep))
         if isinstance(e, ast.BinOp):
             return self._binop(env, e)
+        if isinstance(e, ast.ValueCompare):
+            raise LegError(
+                f"a comparison `{e.op}` of values is only allowed as the argument of iverson(...)",
+                code="E113",
+                help="write iverson(a > b): 1 where a > b, else 0 (entrywise)",
+            )
         raise SymtnError(f"unsupported expression {type(e).__name__}")
 
     def _relabels(self, env: Env, v: Value, lls: tuple[ast.LegList, ...], what: str) -> Value:
@@ -320,6 +326,8 @@ class ExprResolver(ExtraForms):
         name = e.name
         if name == "sym_grad" and name not in env.funcs:
             return self._sym_grad(env, e)
+        if name == "iverson" and name not in env.funcs and e.subscript is None:
+            return self._iverson_values(env, e)
         if name == "expand" and e.kwargs and name not in env.funcs:
             return self._expand_budget(env, e)
         if e.kwargs:
@@ -363,12 +371,21 @@ class ExprResolver(ExtraForms):
                 v = Value(fn(args[0]))
         else:
             known = list(env.funcs) + list(builtins.KNOWN_FUNCTIONS)
-            if name in ("det", "logdet", "inv"):
-                from symtn.errors import NoRuleError
-
-                raise NoRuleError(f"{name} is not supported yet", code="E101")
             raise NameResolutionError(f"unknown function {name}", code="E101", help=did_you_mean(name, known))
         return self._relabels(env, v, e.relabels, f"{name}(...)")
+
+    def _iverson_values(self, env: Env, e: ast.Call) -> Value:
+        """``iverson(a op b)``: the entrywise 0/1 comparison (derivative zero)."""
+        if len(e.args) != 1 or e.kwargs or not isinstance(e.args[0], ast.ValueCompare):
+            raise LegError(
+                "iverson(...) takes one comparison of values, e.g. iverson(X > Y)",
+                code="E113",
+                help="compare leg indices in brackets: iverson[s <= t]",
+            )
+        c = e.args[0]
+        left, right = self.expr(env, c.left).node, self.expr(env, c.right).node
+        v = Value(A.elementwise(builtins.comparison_rule(c.op), left, right))
+        return self._relabels(env, v, e.relabels, "iverson(...)")
 
     def _user_call(self, env: Env, fd: FuncDef, e: ast.Call) -> Value:
         d = fd.ast

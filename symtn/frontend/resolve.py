@@ -59,7 +59,7 @@ def _snippet(source: str, pos: ast.Pos) -> str:
     return lines[pos[0] - 1][pos[1] - 1 :]
 
 
-FACT_KINDS = ("symmetric", "antisymmetric", "isometry", "const")
+FACT_KINDS = ("symmetric", "antisymmetric", "isometry", "const", "positive", "nonnegative")
 
 
 def _facts(
@@ -76,8 +76,8 @@ def _facts(
                         f"modifier {m.kind} names {leg}, which is not a leg of {name} [{', '.join(slots)}]",
                         code="E112",
                     )
-        if m.kind == "const":
-            facts.append(("const",))
+        if m.kind in ("const", "positive", "nonnegative"):
+            facts.append((m.kind,))
         elif m.kind == "isometry":
             facts.append(("isometry", tuple(leg for g in m.args for leg in g)))
         else:

@@ -45,7 +45,14 @@ CMP_ALIASES: dict[str, str] = {
     "!=": "!=",
 }
 #: Modifier kinds and whether they take leg arguments.
-MODIFIERS: dict[str, bool] = {"symmetric": True, "antisymmetric": True, "isometry": True, "const": False}
+MODIFIERS: dict[str, bool] = {
+    "symmetric": True,
+    "antisymmetric": True,
+    "isometry": True,
+    "const": False,
+    "positive": False,
+    "nonnegative": False,
+}
 
 #: Spellings of the expectation operator and of the Gaussian law in ``E[x ~ N(mu, C)](e)``.
 EXPECTATION_NAMES = frozenset({"E", "𝔼"})
@@ -179,7 +186,8 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
                 f"unknown modifier `{kind}`",
                 pos,
                 E_MODIFIER,
-                hint + "modifiers are symmetric(...), antisymmetric(...), isometry(...) and const; "
+                hint + "modifiers are symmetric(...), antisymmetric(...), isometry(...), const, positive "
+                "and nonnegative; "
                 "a typed binding is written `name: [legs] = expr`",
             )
         if MODIFIERS[kind] and not args:
@@ -281,6 +289,10 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
         positional = tuple(a for a in args if not isinstance(a, _Kwarg))
         kwargs = tuple((a.name, a.value) for a in args if isinstance(a, _Kwarg))
         return _Args(positional, kwargs)
+
+    def value_compare(self, meta: Meta, left: ast.Expr, op: Token, right: ast.Expr) -> ast.ValueCompare:
+        op_text = CMP_ALIASES.get(str(op), "==")  # EQEQ: == or ≡
+        return ast.ValueCompare(left, op_text, right, pos=pos_of(meta))
 
     def kwarg(self, meta: Meta, name: Token, value: ast.Expr) -> _Kwarg:
         return _Kwarg(str(name), value)

@@ -98,12 +98,21 @@ def delta(*legs: str, size: int | str | sp.Expr) -> Node:
 
 
 def tensor(
-    name: str, *legs: str | tuple[str, Any], facts: Sequence[tuple[Any, ...]] = (), **sized: Any
+    name: str,
+    *legs: str | tuple[str, Any],
+    facts: Sequence[tuple[Any, ...]] = (),
+    positive: bool = False,
+    nonnegative: bool = False,
+    **sized: Any,
 ) -> Tensor:
     """A tensor variable: ``tensor("W", out=n, inp=m)`` or ``tensor("W", ("out", n), ("inp", m))``.
 
-    Sizes are ints, sympy expressions, or strings (symbol names).
+    Sizes are ints, sympy expressions, or strings (symbol names). ``positive=True`` /
+    ``nonnegative=True`` declare every entry > 0 / >= 0 (the notation's modifiers of the same
+    name): ``simplify`` uses them and ``check`` draws values that satisfy them.
     """
+    signs = [(kind,) for kind, on in (("positive", positive), ("nonnegative", nonnegative)) if on]
+    facts = (*facts, *signs)
     slots: list[tuple[str, Size]] = []
     for leg in legs:
         if isinstance(leg, tuple):

@@ -69,6 +69,24 @@ def _num(x: sp.Expr) -> tuple[str, int]:
     return (str(float(x)), ATOM)
 
 
+def _sides(z: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
+    """``z`` as ``left - right`` with the negative terms on the right (for ``iverson(l > r)``)."""
+    terms = sp.Add.make_args(z)
+    neg = [t for t in terms if t.could_extract_minus_sign()]
+    pos = [t for t in terms if not t.could_extract_minus_sign()]
+    return sp.Add(*pos), -sp.Add(*neg)
+
+
+def _equality(e: sp.Expr) -> tuple[str, tuple[sp.Expr, sp.Expr]] | None:
+    """``Piecewise((1, Eq(a, b)), (0, True))`` as ``("==", (a, b))`` (``!=`` for 0 and 1)."""
+    if not isinstance(e, sp.Piecewise) or len(e.args) != 2:
+        return None
+    (v1, c1), (v2, c2) = e.args
+    if not isinstance(c1, sp.Eq) or c2 is not sp.true or {v1, v2} != {0, 1}:
+        return None
+    return ("==" if v1 == 1 else "!="), (c1.lhs, c1.rhs)
+
+
 def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> tuple[str, int]:
     """Print a scalar sympy expression as notation; ``leaf`` prints a symbol with its precedence."""
 
@@ -130,7 +148,15 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
                 out = f"minimum({out}, {go(a)[0]})"
             return out, ATOM
         if isinstance(e, sp.Heaviside):
+            if len(e.args) == 2 and e.args[1] in (0, 1):  # iverson(a > b), iverson(a >= b)
+                left, right = _sides(e.args[0])
+                op = ">" if e.args[1] == 0 else ">="
+                return f"iverson({go(left)[0]} {op} {go(right)[0]})", ATOM
             return f"step({go(e.args[0])[0]})", ATOM
+        compared = _equality(e)
+        if compared is not None:
+            op, (a, b) = compared
+            return f"iverson({go(a)[0]} {op} {go(b)[0]})", ATOM
         if isinstance(e, sp.Function):
             name = FUNCTION_NAMES.get(type(e).__name__, type(e).__name__)
             return f"{name}({', '.join(go(a)[0] for a in e.args)})", ATOM
@@ -240,8 +266,12 @@ class _Printer:
             if node.name not in LEG_ACTING_BUBBLES:  # a user's opaque function: legs by name
                 return f"{node.name}({self.pr(node.operand, env)[0]})", ATOM
             scope = dict(env)
-            for c in node.consumed:
-                scope[c] = self.fresh()
+            if node.name == "inv":  # inv produces the legs it consumes, under the produced names
+                for c, (p, _) in zip(node.consumed, node.produced, strict=True):
+                    scope[c] = env.get(p, p)
+            else:
+                for c in node.consumed:
+                    scope[c] = self.fresh()
             arg = self.pr(node.operand, scope)[0]
             sub = ", ".join(scope[c] for c in node.consumed)
             head = f"{node.name}[{sub}]" if sub else node.name
@@ -295,8 +325,8 @@ def declarations(*nodes: Node) -> str:
     for t in tensors.values():
         mods = []
         for f in t.facts:
-            if f[0] == "const":
-                mods.append("const")
+            if f[0] in ("const", "positive", "nonnegative"):
+                mods.append(f[0])
             elif f[0] == "isometry":
                 mods.append(f"isometry({', '.join(f[1])})")
             else:

@@ -187,6 +187,9 @@ class Backend:
             return v
         return f"{self.xp}.moveaxis({v}, {_tup(axes)}, {_tup(dest)})"
 
+    def solve(self, m: str, rhs: str) -> str:
+        return f"{self.xp}.linalg.solve({m}, {rhs})"
+
     def linalg(self, kind: str, v: str) -> str:
         if kind == "det":
             return f"{self.xp}.linalg.det({v})"

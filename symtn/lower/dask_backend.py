@@ -179,6 +179,10 @@ class DaskEvaluator(Evaluator):
         out = self.da.map_blocks(block, *args, dtype=dtype, meta=np.empty((0,) * len(shape), dtype))
         return out if tuple(out.shape) == shape else self.da.broadcast_to(out, shape)
 
+    def linsolve(self, u: Any, b: Any) -> Any:
+        """The solve on whole (one-chunk) operands: dask's LU needs square chunks."""
+        return self.da.linalg.solve(self._lazy(u).rechunk(-1), self._lazy(b).rechunk(-1))
+
     def _bubble(self, node: Bubble) -> Any:
         """The kernel block by block over the lifted legs; consumed legs are one chunk each."""
         kernel = bubble_kernel(node.name)

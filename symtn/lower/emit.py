@@ -35,6 +35,7 @@ from symtn.ir.nodes import (
 from symtn.lower.codegen_backends import _tup
 from symtn.lower.emit_base import EmitterBase, Step, _linear, _perm
 from symtn.lower.numpy_backend import alpha_key
+from symtn.lower.solve import SolveParts, solve_parts
 from symtn.lower.stable import logsumexp_parts, softmax_parts
 from symtn.lower.tiled import TILED_MIN, matrix_view, tiled_sum_expr
 from symtn.rewrite.alpha import sum_key
@@ -83,6 +84,9 @@ class Emitter(EmitterBase):
                 out = self.assign(b.softmax(x, axes), f"softmax over {', '.join(soft.summed)}")
                 renamed = [soft.rename.get(leg, leg) for leg in soft.x.legs]
                 return self._realign(out, renamed, node.legs)
+            parts = solve_parts(node)
+            if parts is not None:
+                return self._solve(node, parts)
             return self.network(node.args, node.legs)
         if isinstance(node, (Delta, Reshape)):
             return self.network((node,), node.legs)
@@ -252,7 +256,7 @@ class Emitter(EmitterBase):
         found: dict[sp.Expr, sp.Expr] = {}
 
         def scan(e: sp.Expr) -> None:
-            if e.is_Atom:
+            if e.is_Atom or not isinstance(e, sp.Expr):  # conditions of a Piecewise: not values
                 return
             hit = self.exprs.get(self.backend.print_expr(e))
             if hit is not None and e is not rule:
@@ -271,6 +275,17 @@ class Emitter(EmitterBase):
             if isinstance(e, sp.Function) and e is not rule and all(a.is_Symbol for a in e.args)
         }
         return self.backend.print_expr(rule.xreplace(calls) if calls else rule)
+
+    def _solve(self, node: Product, parts: SolveParts) -> str:
+        """``inv(U) @ b`` as a linear solve (the inverse is never formed)."""
+        b = self.backend
+        u = self.aligned(self.value(parts.matrix), parts.matrix.legs, (parts.rows, parts.cols))
+        rhs_legs = (parts.wire, *parts.rest)
+        rhs = self.aligned(self.value(parts.rhs), parts.rhs.legs, rhs_legs)
+        shape = tuple(self.size_of(parts.rhs.size(leg)) for leg in rhs_legs)
+        flat = b.reshape(rhs, (shape[0], math.prod(shape[1:])))
+        x = self.assign(b.reshape(b.solve(u, flat), shape), "solve: inv(A) @ b without the inverse")
+        return self._realign(x, (parts.out, *parts.rest), node.legs)
 
     def _bubble(self, node: Bubble) -> str:
         b = self.backend

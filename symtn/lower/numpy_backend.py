@@ -52,6 +52,7 @@ from symtn.lower.pairwise import lower_path
 from symtn.lower.paths import OPT_EINSUM_MAX, Contraction, choose
 from symtn.lower.plan import NetworkPlan, ReshapeConflict, plan_network
 from symtn.lower.sizes import bind_sizes, int_size, size_value
+from symtn.lower.solve import SolveParts, solve_parts
 from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
 from symtn.lower.stable_eval import shifted_operands
 from symtn.rewrite.alpha import alpha_key as structure_key
@@ -265,6 +266,9 @@ class Evaluator:
             soft = softmax_parts(node)
             if soft is not None:
                 return self._softmax(node, soft)
+            parts = solve_parts(node)
+            if parts is not None:
+                return self._solve(node, parts)
             return self.network(node.args, node.legs)
         if isinstance(node, (Delta, Reshape)):
             return self.network((node,), node.legs)
@@ -451,6 +455,17 @@ class Evaluator:
             raise NoRuleError(f"no numeric rule for elementwise function {node.fn}: {exc}") from None
         shape = self.shape(node)
         return out if out.shape == shape else np.broadcast_to(out, shape).copy()
+
+    def _solve(self, node: Product, parts: SolveParts) -> np.ndarray:
+        """``inv(U) @ b`` by ``numpy.linalg.solve`` (the inverse is never formed)."""
+        u = _align(self.value(parts.matrix), parts.matrix.legs, (parts.rows, parts.cols))
+        b = _align(self.value(parts.rhs), parts.rhs.legs, (parts.wire, *parts.rest))
+        x = self.linsolve(u, b.reshape(u.shape[0], -1)).reshape(b.shape)
+        return _align(x, (parts.out, *parts.rest), node.legs)
+
+    def linsolve(self, u: Any, b: Any) -> Any:
+        """``u^-1 b`` for a square matrix ``u`` and a matrix ``b`` (a linear solve)."""
+        return np.linalg.solve(u, b)
 
     def _bubble(self, node: Bubble) -> np.ndarray:
         kernel = bubble_kernel(node.name)

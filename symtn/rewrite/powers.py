@@ -107,6 +107,14 @@ def _as_power(f: Node) -> tuple[sp.Expr, tuple[Node, ...]]:
     return arg_symbols(1)[0], (f,)
 
 
+def _ramp(rule: sp.Expr) -> sp.Expr:
+    """``z * iverson(z > 0) = relu(z)`` (and with ``>=``: both are 0 at ``z = 0``)."""
+    for h in rule.atoms(sp.Heaviside):
+        if len(h.args) == 2 and h.args[1] in (0, 1) and sp.expand(rule - h.args[0] * h) == 0:
+            return sp.Max(0, h.args[0])
+    return rule
+
+
 def combine_rules(f: Node, g: Node) -> tuple[sp.Expr, tuple[Node, ...]] | None:
     """The rule of ``f * g`` (same legs) over the union of their operands, or None when that
     rule is still a product (different bases: keep the two factors, as ``elementwise_canon``
@@ -129,7 +137,7 @@ def combine_rules(f: Node, g: Node) -> tuple[sp.Expr, tuple[Node, ...]] | None:
     if not shared:
         return None
     back = {d: arg_symbols(len(operands))[int(d.name[1:])] for d in mapping.values()}
-    rule = fa * fb.xreplace(mapping).xreplace(back)
+    rule = _ramp(fa * fb.xreplace(mapping).xreplace(back))
     if rule.has(*_BAD):
         return None
     _, rest = rule.as_coeff_Mul()

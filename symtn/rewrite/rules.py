@@ -33,7 +33,7 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.ir.walk import fresh, rename_legs
-from symtn.rewrite import elementwise, elementwise_canon, networks, powers
+from symtn.rewrite import domain, elementwise, elementwise_canon, matrix, networks, powers
 from symtn.rewrite.canonical import canonical_key, shape_key, signed_match
 from symtn.rewrite.elementwise import scaled
 
@@ -336,16 +336,17 @@ CORE: dict[type[Node], tuple[Rule, ...]] = {
         powers.hadamard_power,
         powers.summed_square,
         powers.wired_power,
+        *matrix.PRODUCT_RULES,
     ),
     Sum: (flatten_sum, collect_terms, sum_single),
     Delta: (delta_scalar,),
     Shifted: (networks.shifted_zero,),
     Reshape: (networks.reshape_trivial,),
     Frozen: (frozen_nested, frozen_constant),
-    Elementwise: elementwise.RULES + elementwise_canon.RULES,
+    Elementwise: elementwise.RULES + elementwise_canon.RULES + domain.RULES,
     Tensor: (powers.symmetry_canon,),
     Zero: (),
-    Bubble: (),
+    Bubble: matrix.BUBBLE_RULES,
 }
 """The default rules by node type, in the order they are tried."""
 
