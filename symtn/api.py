@@ -81,3 +81,6 @@ tensor = algebra.tensor
 delta = algebra.delta
 ones = algebra.ones
 project = algebra.project
+
+
+from symtn.ir.einsum import einsum, to_einsum  # noqa: E402
