@@ -10,7 +10,6 @@ from symtn.api import (
     cos,
     delta,
     erf,
-    einsum,
     exp,
     frozen,
     gelu,
@@ -34,7 +33,6 @@ from symtn.api import (
     sum,
     tanh,
     tensor,
-    to_einsum,
     trace,
     var,
 )
@@ -52,6 +50,7 @@ from symtn.errors import (
     SymtnSyntaxError,
 )
 from symtn.ir import Node
+from symtn.ir.einsum import einsum, to_einsum
 from symtn.ir.sharing import cse
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004

@@ -82,5 +82,3 @@ delta = algebra.delta
 ones = algebra.ones
 project = algebra.project
 
-
-from symtn.ir.einsum import einsum, to_einsum  # noqa: E402

@@ -27,7 +27,9 @@ def _out_order(spec: str) -> list[str]:
     """The leg names of numpy's output axes: each output letter's first binding ``x{t}_{k}``."""
     terms = spec.split("->")[0].split(",")
     letters = "".join(terms)
-    out = spec.split("->")[1] if "->" in spec else "".join(sorted(c for c in letters if letters.count(c) == 1))
+    out = (
+        spec.split("->")[1] if "->" in spec else "".join(sorted(c for c in letters if letters.count(c) == 1))
+    )
     first: dict[str, str] = {}
     for t, term in enumerate(terms):
         for k, ch in enumerate(term):
@@ -36,9 +38,27 @@ def _out_order(spec: str) -> list[str]:
 
 
 SPECS = [
-    "ab,bc->ac", "ab,bc", "ab->ba", "ab", "ba", "aa", "aa->a", "aa->", "abc->cab", "ab,ab->ab",
-    "ab,ab,ab->a", "ab,ab,ab", "a,a->", "a,b->ab", "a,b", "abc,cd,db->a", "ab,bc,ca->", "a,a,a,a->a",
-    "ab,b->a", "abb->a", " ab , bc -> ac ",
+    "ab,bc->ac",
+    "ab,bc",
+    "ab->ba",
+    "ab",
+    "ba",
+    "aa",
+    "aa->a",
+    "aa->",
+    "abc->cab",
+    "ab,ab->ab",
+    "ab,ab,ab->a",
+    "ab,ab,ab",
+    "a,a->",
+    "a,b->ab",
+    "a,b",
+    "abc,cd,db->a",
+    "ab,bc,ca->",
+    "a,a,a,a->a",
+    "ab,b->a",
+    "abb->a",
+    " ab , bc -> ac ",
 ]
 
 
@@ -88,7 +108,9 @@ def test_to_einsum_from_notation_and_operators() -> None:
     vals = {"A": RNG.standard_normal((3, 4)), "B": RNG.standard_normal((4, 5)), "x": RNG.standard_normal(3)}
     for expr in (A @ B, x @ A @ B, (A * x) @ B, x * x * x, symtn.sum(A * x, "i")):
         spec, ops, legs = symtn.to_einsum(expr)
-        assert np.allclose(np.einsum(spec, *[vals[o.name] for o in ops]), symtn.evaluate(expr, vals, order=legs))
+        assert np.allclose(
+            np.einsum(spec, *[vals[o.name] for o in ops]), symtn.evaluate(expr, vals, order=legs)
+        )
 
 
 def test_to_einsum_rejects_sums_and_bubbles() -> None:
@@ -128,3 +150,63 @@ def test_size_mismatch() -> None:
     with pytest.raises(SizeError) as err:
         symtn.einsum("aa->a", A)
     assert err.value.code == "E201"
+
+
+PROGRAM = """
+dim n = 3
+dim m = 4
+A: [i: n, j: m]
+B: [j, k: n]
+x: [i]
+C = einsum("ij,jk->ik", A, B)
+D = einsum("ij,ij", A, A)
+T = einsum("ii", A @ B)
+H = einsum("ij,ij,ij->i", A, A, A)
+y = x @ A @ B
+"""
+
+
+def test_notation_einsum_values() -> None:
+    prog = symtn.parse(PROGRAM)
+    a, b = RNG.standard_normal((3, 4)), RNG.standard_normal((4, 3))
+    vals = {"A": a, "B": b, "x": RNG.standard_normal(3)}
+    ev = {k: symtn.evaluate(prog.bindings[k], vals) for k in "CDTH"}
+    assert np.allclose(ev["C"], np.einsum("ij,jk->ik", a, b))
+    assert np.allclose(ev["D"], np.einsum("ij,ij", a, a))
+    assert np.allclose(ev["T"], np.einsum("ii", a @ b))
+    assert np.allclose(ev["H"], np.einsum("ij,ij,ij->i", a, a, a))
+
+
+@pytest.mark.parametrize(
+    ("line", "code", "caret_col"),
+    [
+        ('C = einsum("ij,j k->ik", A)', "E102", 13),
+        ('C = einsum("i,jk->ik", A, B)', "E102", 13),
+        ('C = einsum("ij,jk->i%", A, B)', "E001", 21),
+        ("C = einsum(A, B)", "E102", None),
+        ('C = exp("ij")', "E101", None),
+    ],
+)
+def test_notation_errors_point_into_the_string(line: str, code: str, caret_col: int | None) -> None:
+    with pytest.raises(SymtnError) as err:
+        symtn.parse("dim n = 3\ndim m = 4\nA: [i: n, j: m]\nB: [j, k: n]\n" + line + "\n")
+    assert err.value.code == code
+    if caret_col is not None:
+        assert err.value.span is not None
+        assert (err.value.span.line, err.value.span.column) == (5, caret_col)
+
+
+def test_cli_einsum(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from symtn.cli import main
+
+    f = tmp_path / "p.stn"
+    f.write_text(PROGRAM)
+    assert main(["einsum", str(f), "y"]) == 0
+    out = capsys.readouterr().out.strip()
+    assert out.startswith("np.einsum(")
+    spec = out.split("'")[1]
+    names = out.split("'")[2].split(")")[0].strip(", ").split(", ")
+    vals = {"A": RNG.standard_normal((3, 4)), "B": RNG.standard_normal((4, 3)), "x": RNG.standard_normal(3)}
+    got = np.einsum(spec, *[vals[n] for n in names])
+    assert np.allclose(got, vals["x"] @ vals["A"] @ vals["B"])
+    assert main(["einsum", str(f), "nope"]) == 2

@@ -88,6 +88,10 @@ class ExprResolver(ExtraForms):
             return Value(A.project(v.node, keep), tuple(keep))
         if isinstance(e, ast.BinOp):
             return self._binop(env, e)
+        if isinstance(e, ast.Str):
+            raise SymtnError(
+                "a string is only an einsum spec", code="E101", help='write einsum("ij,jk->ik", A, B)'
+            )
         raise SymtnError(f"unsupported expression {type(e).__name__}")
 
     def _relabels(self, env: Env, v: Value, lls: tuple[ast.LegList, ...], what: str) -> Value:
@@ -299,6 +303,8 @@ class ExprResolver(ExtraForms):
         name = e.name
         if name == "sym_grad" and name not in env.funcs:
             return self._sym_grad(env, e)
+        if name == "einsum" and name not in env.funcs:
+            return self._einsum(env, e)
         if name == "expand" and e.kwargs and name not in env.funcs:
             return self._expand_budget(env, e)
         if e.kwargs:

@@ -24,7 +24,9 @@ from symtn.ir.walk import fresh, rename_legs
 _LETTERS = set(string.ascii_letters)
 
 
-def _err(cls: type[SymtnError], msg: str, spec: str, start: int, end: int, code: str, hint: str) -> SymtnError:
+def _err(
+    cls: type[SymtnError], msg: str, spec: str, start: int, end: int, code: str, hint: str
+) -> SymtnError:
     span = Span(1, start + 1, 1, end + 1, spec)
     return cls(msg, code=code, span=span, help=hint)
 
@@ -38,33 +40,68 @@ def parse_spec(spec: str, n_ops: int) -> tuple[list[tuple[str, int]], tuple[str,
     """
     for pos, ch in enumerate(spec):
         if ch not in _LETTERS and ch not in ",-> ":
-            raise _err(SymtnSyntaxError, f"einsum string has a bad character {ch!r}", spec, pos,
-                       pos + 1, "E001", "use letters a-z A-Z, commas between operands and one ->")
+            raise _err(
+                SymtnSyntaxError,
+                f"einsum string has a bad character {ch!r}",
+                spec,
+                pos,
+                pos + 1,
+                "E001",
+                "use letters a-z A-Z, commas between operands and one ->",
+            )
     arrow = spec.find("->")
     if arrow >= 0 and spec.find("->", arrow + 2) >= 0:
         second = spec.find("->", arrow + 2)
-        raise _err(SymtnSyntaxError, "einsum string has two ->", spec, second, second + 2, "E001",
-                   "write one output after a single ->")
+        raise _err(
+            SymtnSyntaxError,
+            "einsum string has two ->",
+            spec,
+            second,
+            second + 2,
+            "E001",
+            "write one output after a single ->",
+        )
     lhs = spec if arrow < 0 else spec[:arrow]
     for pos, ch in enumerate(spec):
         if ch in "->" and not (arrow >= 0 and arrow <= pos <= arrow + 1):
-            raise _err(SymtnSyntaxError, f"einsum string has a stray {ch!r}", spec, pos, pos + 1,
-                       "E001", "-> separates the inputs from the output")
+            raise _err(
+                SymtnSyntaxError,
+                f"einsum string has a stray {ch!r}",
+                spec,
+                pos,
+                pos + 1,
+                "E001",
+                "-> separates the inputs from the output",
+            )
     terms: list[tuple[str, int]] = []
     start = 0
     for part in lhs.split(","):
         terms.append((part.replace(" ", ""), start + len(part) - len(part.lstrip())))
         start += len(part) + 1
     if len(terms) != n_ops:
-        raise _err(SymtnError, f"einsum string names {len(terms)} operand(s) but {n_ops} were given",
-                   spec, 0, len(lhs.rstrip()) or 1, "E102", "one comma-separated term per operand")
+        raise _err(
+            SymtnError,
+            f"einsum string names {len(terms)} operand(s) but {n_ops} were given",
+            spec,
+            0,
+            len(lhs.rstrip()) or 1,
+            "E102",
+            "one comma-separated term per operand",
+        )
     out = None
     if arrow >= 0:
-        rest = spec[arrow + 2:]
+        rest = spec[arrow + 2 :]
         if "," in rest:
             pos = arrow + 2 + rest.index(",")
-            raise _err(SymtnSyntaxError, "einsum output has a comma", spec, pos, pos + 1, "E001",
-                       "the output is a single term")
+            raise _err(
+                SymtnSyntaxError,
+                "einsum output has a comma",
+                spec,
+                pos,
+                pos + 1,
+                "E001",
+                "the output is a single term",
+            )
         out = (rest.replace(" ", ""), arrow + 2 + len(rest) - len(rest.lstrip()))
     return terms, out
 
@@ -94,14 +131,28 @@ def einsum(spec: str, *operands: Node) -> Node:
     renamed: list[Node] = []
     for (term, pos), op in zip(terms, operands, strict=True):
         if len(term) != len(op.legs):
-            raise _err(LegError, f"einsum term {term!r} has {len(term)} letter(s) but the operand has "
-                       f"{len(op.legs)} leg(s) [{', '.join(op.legs)}]", spec, pos, pos + max(1, len(term)),
-                       "E102", "one letter per leg, in the operand's leg order")
+            raise _err(
+                LegError,
+                f"einsum term {term!r} has {len(term)} letter(s) but the operand has "
+                f"{len(op.legs)} leg(s) [{', '.join(op.legs)}]",
+                spec,
+                pos,
+                pos + max(1, len(term)),
+                "E102",
+                "one letter per leg, in the operand's leg order",
+            )
         mapping: dict[str, str] = {}
         for k, (letter, (leg, size)) in enumerate(zip(term, op.sig, strict=True)):
             if letter in first and first[letter][1] != size:
-                raise _err(SizeError, f"einsum letter {letter} joins sizes {first[letter][1]} and {size}",
-                           spec, pos + k, pos + k + 1, "E201", "a letter must bind legs of one size")
+                raise _err(
+                    SizeError,
+                    f"einsum letter {letter} joins sizes {first[letter][1]} and {size}",
+                    spec,
+                    pos + k,
+                    pos + k + 1,
+                    "E201",
+                    "a letter must bind legs of one size",
+                )
             first.setdefault(letter, (leg, size, pos + k))
             mapping[leg] = fresh(letter)
             occ.setdefault(letter, []).append((mapping[leg], size))
@@ -116,14 +167,27 @@ def einsum(spec: str, *operands: Node) -> Node:
     for k, letter in enumerate(out_letters):
         if letter not in occ or letter in names:
             why = "is not among the inputs" if letter not in occ else "appears twice"
-            raise _err(LegError, f"einsum output letter {letter} {why}", spec, out_pos + k,
-                       out_pos + k + 1, "E205", "each output letter once, from the inputs")
+            raise _err(
+                LegError,
+                f"einsum output letter {letter} {why}",
+                spec,
+                out_pos + k,
+                out_pos + k + 1,
+                "E205",
+                "each output letter once, from the inputs",
+            )
         leg = first[letter][0]
         if leg in names.values():
             other = next(a for a, g in names.items() if g == leg)
-            raise _err(LegError, f"einsum output letters {other} and {letter} both take the leg name {leg}",
-                       spec, out_pos + k, out_pos + k + 1, "E207",
-                       "rename a leg of one operand first (x[a -> b]) so output legs differ")
+            raise _err(
+                LegError,
+                f"einsum output letters {other} and {letter} both take the leg name {leg}",
+                spec,
+                out_pos + k,
+                out_pos + k + 1,
+                "E207",
+                "rename a leg of one operand first (x[a -> b]) so output legs differ",
+            )
         names[letter] = leg
     # output copy tensors first, in output order: the product's legs then follow the output
     factors: list[Node] = []
@@ -134,7 +198,7 @@ def einsum(spec: str, *operands: Node) -> Node:
     return Product(*factors, *renamed)
 
 
-def to_einsum(expr: Node) -> tuple[str, list[Node], list[str]]:
+def to_einsum(expr: Node) -> tuple[str, list[Tensor], list[str]]:
     """Print a product network as an einsum string.
 
     Args:
@@ -162,7 +226,7 @@ def to_einsum(expr: Node) -> tuple[str, list[Node], list[str]]:
         if isinstance(f, Delta):
             for leg in f.legs[1:]:
                 parent[find(leg)] = find(f.legs[0])
-    ops = [f for f in factors if not isinstance(f, Delta)]
+    ops = [f for f in factors if isinstance(f, Tensor)]
     letters: dict[str, str] = {}
     pool = iter(string.ascii_letters)
 
@@ -181,8 +245,11 @@ def to_einsum(expr: Node) -> tuple[str, list[Node], list[str]]:
     # a copy tensor wired to nothing but output legs: numpy cannot express it without an operand
     for g in expr.legs:
         if letter(g) not in used:
-            raise SymtnError(f"output leg {g} is a copy tensor not bound to any operand; einsum cannot "
-                             "express it", code="E217", help="multiply by a tensor on that leg first")
+            raise SymtnError(
+                f"output leg {g} is a copy tensor not bound to any operand; einsum cannot express it",
+                code="E217",
+                help="multiply by a tensor on that leg first",
+            )
     return ",".join(terms) + "->" + out, ops, list(expr.legs)
 
 
@@ -194,8 +261,11 @@ def _flatten(expr: Node) -> list[Node]:
         return out
     if isinstance(expr, Tensor | Delta):
         return [expr]
-    raise SymtnError(f"{type(expr).__name__} is not a product of tensors; einsum prints networks only",
-                     code="E217", help="expand() a sum and print each term, or evaluate bubbles first")
+    raise SymtnError(
+        f"{type(expr).__name__} is not a product of tensors; einsum prints networks only",
+        code="E217",
+        help="expand() a sum and print each term, or evaluate bubbles first",
+    )
 
 
 __all__: Sequence[str] = ("einsum", "to_einsum", "parse_spec")
