@@ -52,6 +52,7 @@ from symtn.errors import (
 from symtn.ir import Node
 from symtn.ir.einsum import einsum, to_einsum
 from symtn.ir.sharing import cse
+from symtn.ir.subst import subst
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
@@ -73,6 +74,7 @@ __all__ = [
     "NoRuleError",
     "Node",
     "einsum",
+    "subst",
     "to_einsum",
     "Program",
     "Rule",

@@ -303,6 +303,8 @@ class ExprResolver(ExtraForms):
         name = e.name
         if name == "sym_grad" and name not in env.funcs:
             return self._sym_grad(env, e)
+        if name == "subst" and name not in env.funcs:
+            return self._subst(env, e)
         if name == "einsum" and name not in env.funcs:
             return self._einsum(env, e)
         if name == "expand" and e.kwargs and name not in env.funcs:

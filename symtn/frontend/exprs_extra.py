@@ -99,6 +99,30 @@ class ExtraForms:
         node = self.hooks.expand(self.expr(env, e.args[0]).node, int(v.text))
         return self._relabels(env, Value(node), e.relabels, "expand(...)")
 
+    def _subst(self, env: Env, e: ast.Call) -> Value:
+        """``subst(e, T = 0, x = y)``: ``e`` with the named tensors replaced, then simplified."""
+        from symtn.ir.subst import substitute
+
+        if len(e.args) != 1 or not e.kwargs:
+            raise LegError(
+                "subst takes one expression and NAME = value pairs",
+                code="E102",
+                help="write subst(e, T = 0) or subst(e, X = delta[i, j])",
+            )
+        f = self.expr(env, e.args[0])
+        values: dict[str, Node] = {}
+        for k, v in e.kwargs:
+            var = self.expr(env, ast.Ref(k, (), pos=v.pos)).node
+            if not isinstance(var, Tensor):
+                raise LegError(
+                    f"subst({k} = ...): {k} is not a declared tensor",
+                    code="E210",
+                    help="substitute declared tensors; a binding is already an expression",
+                )
+            values[var.name] = self.expr(env, v).node
+        node = self.hooks.simplify(substitute(f.node, values))
+        return self._relabels(env, Value(node, f.order), e.relabels, "subst(...)")
+
     def _einsum(self, env: Env, e: ast.Call) -> Value:
         """``einsum("ij,jk->ik", A, B)``: numpy's einsum over the operands' leg orders."""
         from symtn.errors import Span
