@@ -52,13 +52,13 @@ from symtn.errors import (
 from symtn.ir import Node
 from symtn.ir.einsum import einsum, to_einsum
 from symtn.ir.sharing import cse
-from symtn.ir.subst import subst
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, factor, is_isomorphic, simplify
 from symtn.rewrite.gaussian import expectation
+from symtn.rewrite.subst import subst
 from symtn.rewrite.user_rules import UserRule as Rule
 from symtn.rulecheck import rule
 

@@ -110,7 +110,7 @@ class ExtraForms:
                 help="write subst(e, T = 0) or subst(e, X = delta[i, j])",
             )
         f = self.expr(env, e.args[0])
-        values: dict[str, Node] = {}
+        values: dict[str | Tensor, Node] = {}
         for k, v in e.kwargs:
             var = self.expr(env, ast.Ref(k, (), pos=v.pos)).node
             if not isinstance(var, Tensor):

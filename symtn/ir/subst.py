@@ -25,8 +25,7 @@ def _fit(name: str, slots: tuple[tuple[str, Any], ...], value: Any) -> Node:
     have = dict(node.sig)
     if set(have) != set(want):
         raise LegError(
-            f"subst {name}: the value has legs [{', '.join(node.legs)}] but {name} has "
-            f"[{', '.join(want)}]",
+            f"subst {name}: the value has legs [{', '.join(node.legs)}] but {name} has [{', '.join(want)}]",
             code="E204",
             help=f"rename the value's legs to {name}'s declared legs, e.g. y[a -> b]",
         )
@@ -75,17 +74,3 @@ def substitute(expr: Node, values: Mapping[str | Tensor, Any]) -> Node:
         return n
 
     return postmap(expr, put)
-
-
-def subst(expr: Node, values: Mapping[str | Tensor, Any] | None = None, **kw: Any) -> Node:
-    """``expr`` at a point: substitute (``substitute``), then simplify so constants fold.
-
-    ``subst(e, s=1)``, ``subst(e, {"T": 0})``, ``subst(e, X=delta("i", "j", size=n))``,
-    ``subst(e, x=y)``. The result has ``expr``'s free legs.
-
-    Raises:
-        LegError: E204 when a value's legs differ from its variable's; SizeError: E201.
-    """
-    from symtn.rewrite import simplify
-
-    return simplify(substitute(expr, {**(values or {}), **kw}))
