@@ -58,6 +58,7 @@ from symtn.errors import (
     ignore_lints,
 )
 from symtn.ir import Node
+from symtn.ir.einsum import einsum, to_einsum
 from symtn.ir.sharing import cse
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
@@ -65,6 +66,7 @@ from symtn.lower.draw import draw
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, factor, is_isomorphic, simplify
 from symtn.rewrite.gaussian import expectation
+from symtn.rewrite.subst import subst
 from symtn.rewrite.user_rules import UserRule as Rule
 from symtn.rulecheck import rule
 
@@ -79,6 +81,9 @@ __all__ = [
     "NameResolutionError",
     "NoRuleError",
     "Node",
+    "einsum",
+    "subst",
+    "to_einsum",
     "Program",
     "Rule",
     "SizeError",

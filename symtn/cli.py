@@ -131,6 +131,24 @@ def cmd_simplify(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_einsum(args: argparse.Namespace) -> int:
+    from symtn.ir.einsum import to_einsum
+    from symtn.program import load
+    from symtn.rewrite import simplify
+
+    prog = load(args.file)
+    if args.name not in prog.bindings:
+        raise EvaluationError(f"no binding named {args.name}", code="E300")
+    node = prog.bindings[args.name]
+    try:  # as written (A * A stays a network); else its simplified form (bound deltas folded)
+        spec, ops, legs = to_einsum(node)
+    except SymtnError:
+        spec, ops, legs = to_einsum(simplify(node))
+    names = ", ".join(op.name for op in ops)
+    print(f"np.einsum({spec!r}, {names})  # output legs [{', '.join(legs)}]")
+    return 0
+
+
 def select_rules(groups: dict[str, list[Any]], spec: str | None) -> list[Any]:
     """The rules of the comma-separated groups in ``spec`` (None: every group; "": none)."""
     if spec is None:
@@ -216,6 +234,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--rules", help="comma-separated rule groups to apply (default: all of the file's rules; '' for none)"
     )
     s.set_defaults(fn=cmd_simplify)
+    es = sub.add_parser("einsum", help="print a binding (a product network) as one einsum call")
+    es.add_argument("file")
+    es.add_argument("name")
+    es.set_defaults(fn=cmd_einsum)
     d = sub.add_parser(
         "demo", help="a bundled demo: digits (train a classifier with symtn's gradients), induction, minilm"
     )

@@ -112,6 +112,14 @@ class Num:
 
 
 @dataclass(frozen=True)
+class Str:
+    """A string literal argument (``einsum("ij,jk->ik", A, B)``); ``text`` without the quotes."""
+
+    text: str
+    pos: Pos = NOPOS
+
+
+@dataclass(frozen=True)
 class SizeOf:
     """``|ax|``: the size of a leg, as a scalar."""
 
@@ -229,7 +237,7 @@ class ValueCompare:
     pos: Pos = NOPOS
 
 
-Expr = Num | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project | ValueCompare
+Expr = Num | Str | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project | ValueCompare
 
 
 # ---------------------------------------------------------------- statements

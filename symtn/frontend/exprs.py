@@ -106,6 +106,10 @@ class ExprResolver(ExtraForms):
                 code="E113",
                 help="write iverson(a > b): 1 where a > b, else 0 (entrywise)",
             )
+        if isinstance(e, ast.Str):
+            raise SymtnError(
+                "a string is only an einsum spec", code="E101", help='write einsum("ij,jk->ik", A, B)'
+            )
         raise SymtnError(f"unsupported expression {type(e).__name__}")
 
     def _relabels(self, env: Env, v: Value, lls: tuple[ast.LegList, ...], what: str) -> Value:
@@ -328,6 +332,10 @@ class ExprResolver(ExtraForms):
             return self._sym_grad(env, e)
         if name == "iverson" and name not in env.funcs and e.subscript is None:
             return self._iverson_values(env, e)
+        if name == "subst" and name not in env.funcs:
+            return self._subst(env, e)
+        if name == "einsum" and name not in env.funcs:
+            return self._einsum(env, e)
         if name == "expand" and e.kwargs and name not in env.funcs:
             return self._expand_budget(env, e)
         if e.kwargs:

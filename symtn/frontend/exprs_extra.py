@@ -99,6 +99,52 @@ class ExtraForms:
         node = self.hooks.expand(self.expr(env, e.args[0]).node, int(v.text))
         return self._relabels(env, Value(node), e.relabels, "expand(...)")
 
+    def _subst(self, env: Env, e: ast.Call) -> Value:
+        """``subst(e, T = 0, x = y)``: ``e`` with the named tensors replaced, then simplified."""
+        from symtn.ir.subst import substitute
+
+        if len(e.args) != 1 or not e.kwargs:
+            raise LegError(
+                "subst takes one expression and NAME = value pairs",
+                code="E102",
+                help="write subst(e, T = 0) or subst(e, X = delta[i, j])",
+            )
+        f = self.expr(env, e.args[0])
+        values: dict[str | Tensor, Node] = {}
+        for k, v in e.kwargs:
+            var = self.expr(env, ast.Ref(k, (), pos=v.pos)).node
+            if not isinstance(var, Tensor):
+                raise LegError(
+                    f"subst({k} = ...): {k} is not a declared tensor",
+                    code="E210",
+                    help="substitute declared tensors; a binding is already an expression",
+                )
+            values[var.name] = self.expr(env, v).node
+        node = self.hooks.simplify(substitute(f.node, values))
+        return self._relabels(env, Value(node, f.order), e.relabels, "subst(...)")
+
+    def _einsum(self, env: Env, e: ast.Call) -> Value:
+        """``einsum("ij,jk->ik", A, B)``: numpy's einsum over the operands' leg orders."""
+        from symtn.errors import Span
+        from symtn.ir.einsum import einsum
+
+        if not e.args or not isinstance(e.args[0], ast.Str):
+            raise LegError(
+                "einsum takes an einsum string first", code="E102", help='write einsum("ij,jk->ik", A, B)'
+            )
+        spec = e.args[0]
+        ops = [self.expr(env, a).node for a in e.args[1:]]
+        try:
+            node = einsum(spec.text, *ops)
+        except SymtnError as err:  # move the caret from the string onto the program line
+            if err.span is None or spec.pos[0] == 0:
+                raise
+            line, col = spec.pos[0], spec.pos[1] + err.span.column  # after the opening quote
+            width = (err.span.end_column or err.span.column + 1) - err.span.column
+            span = Span(line, col, line, col + width, text=self.diag.source)
+            raise type(err)(err.message, code=err.code, span=span, help=err.help) from None
+        return self._relabels(env, Value(node), e.relabels, "einsum(...)")
+
     def _sym_grad(self, env: Env, e: ast.Call) -> Value:
         """``sym_grad(f, S)``: the gradient by a symmetric tensor, ``(G + G^T) / 2``;
         ``sym_grad(f, S, convention=constrained)``: ``G + G^T - G o I`` (``diff.symmetric``)."""

@@ -297,6 +297,9 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
     def kwarg(self, meta: Meta, name: Token, value: ast.Expr) -> _Kwarg:
         return _Kwarg(str(name), value)
 
+    def string(self, meta: Meta, tok: Token) -> ast.Str:
+        return ast.Str(str(tok)[1:-1], pos=tok_pos(tok))
+
     def num(self, meta: Meta, tok: Token) -> ast.Num:
         return ast.Num(str(tok), pos=pos_of(meta))
 

@@ -272,6 +272,9 @@ def divide(a: Node, b: Node) -> Node:
 def power(a: Node, k: Node) -> Node:
     """``a ^ k`` elementwise (``k`` a constant or a tensor broadcast like ``*``)."""
     c = scalar_value(k)
+    base = scalar_value(a)
+    if c is not None and base is not None:
+        return const(sp.sympify(base) ** sp.sympify(c))
     if c is not None and sp.sympify(c).free_symbols:
         raise SizeError(
             f"the exponent {size_str(sp.sympify(c))} is a size: an elementwise power needs a number",
