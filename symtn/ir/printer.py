@@ -1,8 +1,10 @@
 """IR -> symtn notation. The output parses back to an isomorphic expression.
 
-Bound legs (wires of a network, legs a bubble acts on) are screened to fresh names ``_1, _2,
-...`` scope by scope; free legs keep their names. Copy tensors whose legs are all bound carry an
-inline size on their first leg (``delta[_1: n, _2]``) so the text is self-contained.
+Bound legs (wires of a network, legs a bubble acts on) are screened to fresh names ``a, b,
+..., z, a', ...`` (skipping any leg, tensor or size name the expression uses) scope by scope; free legs keep their names. Copy
+tensors whose legs are all bound carry an inline size on their first leg (``delta[a: n, b]``)
+so the text is self-contained. Exact rationals whose denominator divides a power of ten print as
+decimals (``0.044715``), which parse back to the same rational.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ from symtn.ir.nodes import (
 
 ADD, MUL, NEG, POW, ATOM = 2, 3, 4, 5, 6
 
+# names for bound legs, in order of use (letters easily confused with digits or sizes left out)
+FRESH_LETTERS = "abcdefghpqrstuvwyz"
+
 LEG_ACTING_BUBBLES = ("max", "min", "sum", "mean", "logsumexp", "softmax", "det", "logdet", "inv")
 
 # sympy function class name -> notation function name
@@ -57,6 +62,9 @@ def _num(x: sp.Expr) -> tuple[str, int]:
         return (str(v), ATOM) if v >= 0 else (f"-{-v}", NEG)
     if x.is_Rational:
         p, q = int(x.p), int(x.q)  # type: ignore[attr-defined]
+        dec = _decimal(abs(p), q)
+        if dec is not None:
+            return (f"-{dec}", NEG) if p < 0 else (dec, ATOM)
         body = f"{abs(p)}/{q}"
         return (f"-{body}", NEG) if p < 0 else (body, MUL)
     if x.is_Float:
@@ -67,6 +75,22 @@ def _num(x: sp.Expr) -> tuple[str, int]:
     if x is sp.E:
         return ("exp(1)", ATOM)
     return (str(float(x)), ATOM)
+
+
+def _decimal(p: int, q: int) -> str | None:
+    """``p/q`` as an exact decimal (``0.044715``) when ``q`` is a power-of-ten divisor and the
+    decimal is how a person wrote it (``q`` divisible by 5 or above 16); ``None`` otherwise.
+    Decimals parse back to the same exact rational, so this keeps the text round-trippable."""
+    r, twos, fives = q, 0, 0
+    while r % 2 == 0:
+        r, twos = r // 2, twos + 1
+    while r % 5 == 0:
+        r, fives = r // 5, fives + 1
+    if r != 1 or (fives == 0 and q <= 16):
+        return None
+    places = max(twos, fives)
+    digits = str(p * 10**places // q).rjust(places + 1, "0")
+    return f"{digits[:-places]}.{digits[-places:]}"
 
 
 def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> tuple[str, int]:
@@ -99,7 +123,10 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
             for a in e.args:
                 if a.is_Pow and a.exp.is_negative and a.exp.is_Number:  # type: ignore[attr-defined]
                     den.append(sp.Pow(a.base, -a.exp))  # type: ignore[attr-defined]
-                elif a.is_Rational and not a.is_Integer and a.p == 1:  # type: ignore[attr-defined]
+                elif (
+                    a.is_Rational and not a.is_Integer and a.p == 1  # type: ignore[attr-defined]
+                    and _decimal(1, int(a.q)) is None  # type: ignore[attr-defined]
+                ):
                     den.append(sp.Integer(a.q))  # type: ignore[attr-defined]
                 else:
                     num.append(a)
@@ -144,18 +171,52 @@ def size_expr_str(size: sp.Expr) -> tuple[str, int]:
     return scalar_str(size, lambda s: (f"|{s.name}|", ATOM))
 
 
+def leg_names(root: Node) -> set[str]:
+    """Every leg name used anywhere in ``root`` (free, wired, consumed, tensor slots)."""
+    from symtn.ir.walk import preorder
+
+    names: set[str] = set()
+    for n in preorder(root):
+        names.update(n.legs)
+        for _, size in n.sig:
+            names.update(str(x) for x in size.free_symbols)
+        if isinstance(n, Tensor):
+            names.add(n.name)
+            names.update(s for s, _ in n.slots)
+        if isinstance(n, Product):
+            names.update(n.wires())
+        if isinstance(n, Bubble):
+            names.update(n.consumed)
+    return names
+
+
 class _Printer:
-    def __init__(self) -> None:
+    def __init__(self, avoid: set[str] | None = None, prefix: str = "") -> None:
         self.counter = itertools.count(1)
+        self.avoid = avoid or set()
+        self.prefix = prefix
+        self.bound: set[str] = set()
 
     def fresh(self) -> str:
-        return f"_{next(self.counter)}"
+        while True:
+            k = next(self.counter)
+            if self.prefix:
+                name = f"{self.prefix}{k}"
+            else:  # a, b, ..., z, then a', b', ...: primes never trip the look-alike lint (W301)
+                letter, primes = FRESH_LETTERS[(k - 1) % len(FRESH_LETTERS)], (k - 1) // len(FRESH_LETTERS)
+                name = letter + "'" * primes
+            if name not in self.avoid:
+                self.bound.add(name)
+                return name
+
+    def is_bound(self, name: str) -> bool:
+        return name in self.bound
 
     def legs(self, names: tuple[str, ...], env: dict[str, str]) -> list[str]:
         return [env.get(n, n) for n in names]
 
     def bound_mark(self, printed: list[str], size: sp.Expr) -> list[str]:
-        if printed and all(p.startswith("_") for p in printed):
+        if printed and all(self.is_bound(p) for p in printed):
             return [f"{printed[0]}: {size_str(size)}"] + printed[1:]
         return printed
 
@@ -173,19 +234,19 @@ class _Printer:
         if isinstance(node, Shifted):
             size, a, b, k = node.args
             pa, pb = self.legs((a, b), env)
-            mark = f"{pa}: {size_str(size)}" if pa.startswith("_") and pb.startswith("_") else pa
+            mark = f"{pa}: {size_str(size)}" if self.is_bound(pa) and self.is_bound(pb) else pa
             off = f" + {k}" if k > 0 else (f" - {-k}" if k < 0 else "")
             return f"delta[{mark}, {pb}{off}]", ATOM
         if isinstance(node, Iverson):
             size, a, op, b = node.args
             pa, pb = self.legs((a, b), env)
-            mark = f"{pa}: {size_str(size)}" if pa.startswith("_") and pb.startswith("_") else pa
+            mark = f"{pa}: {size_str(size)}" if self.is_bound(pa) and self.is_bound(pb) else pa
             return f"iverson[{mark} {op} {pb}]", ATOM
         if isinstance(node, Zero):
             if not node.sig:
                 return "0", ATOM
             printed = [
-                f"{p}: {size_str(s)}" if p.startswith("_") else p
+                f"{p}: {size_str(s)}" if self.is_bound(p) else p
                 for p, s in zip(self.legs(node.legs, env), [s for _, s in node.sig], strict=True)
             ]
             return f"zeros[{', '.join(printed)}]", ATOM
@@ -253,14 +314,14 @@ class _Printer:
 
 def to_notation(node: Node) -> str:
     """Print ``node`` as parseable symtn notation (free legs keep their names)."""
-    return _Printer().pr(node, {})[0]
+    return _Printer(leg_names(node)).pr(node, {})[0]
 
 
 def notation_up_to_renaming(node: Node) -> str:
     """Notation with free legs named by their position (``#0``, ``#1``...): equal strings mean
     the nodes are equal up to a renaming of their legs that preserves leg order."""
     env = {leg: f"#{i}:{size_str(s)}" for i, (leg, s) in enumerate(node.sig)}
-    return _Printer().pr(node, env)[0]
+    return _Printer(prefix="_").pr(node, env)[0]  # a key, not for reading: independent of leg names
 
 
 def legs_str(node: Node) -> str:
