@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from symtn.ir.fold import match_softmax
 from symtn.ir.nodes import (
     ONE,
     Bubble,
@@ -35,6 +36,7 @@ ADD, MUL, NEG, POW, ATOM = 2, 3, 4, 5, 6
 
 # names for bound legs, in order of use (letters easily confused with digits or sizes left out)
 FRESH_LETTERS = "abcdefghpqrstuvwyz"
+_X0 = sp.Symbol("x0", real=True)
 
 LEG_ACTING_BUBBLES = ("max", "min", "sum", "mean", "logsumexp", "softmax", "det", "logdet", "inv")
 
@@ -137,6 +139,12 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
             if first is not None and first.is_Number and first.is_negative:
                 return text, NEG
             return text, MUL
+        if e.is_Pow and e.args[1] == -1 and e.args[0].is_Add:  # 1 / (1 + exp(-u)) -> sigmoid(u)
+            terms = e.args[0].args
+            if len(terms) == 2 and sp.Integer(1) in terms:
+                other = [t for t in terms if t != 1][0]
+                if isinstance(other, sp.exp):
+                    return f"sigmoid({go(-other.args[0])[0]})", ATOM
         if e.is_Pow:
             base, exp = e.args
             if exp == sp.Rational(1, 2):
@@ -205,7 +213,8 @@ class _Printer:
             else:  # a, b, ..., z, then a', b', ...: primes never trip the look-alike lint (W301)
                 letter, primes = FRESH_LETTERS[(k - 1) % len(FRESH_LETTERS)], (k - 1) // len(FRESH_LETTERS)
                 name = letter + "'" * primes
-            if name not in self.avoid:
+            # a primed name inherits the size of its declared base: skip bases the text declares
+            if name not in self.avoid and name.rstrip("'") not in self.avoid:
                 self.bound.add(name)
                 return name
 
@@ -214,6 +223,42 @@ class _Printer:
 
     def legs(self, names: tuple[str, ...], env: dict[str, str]) -> list[str]:
         return [env.get(n, n) for n in names]
+
+    def fold(self, node: Node, env: dict[str, str]) -> str | None:
+        """Known compositions, printed as the builtin that makes them (exact patterns only):
+        ``log(delta[a] @ exp(T))`` -> ``logsumexp[a](T)``, ``T[a, b] @ delta[a, b]`` ->
+        ``trace[a, b](T)``."""
+        if isinstance(node, Elementwise) and node.fn == sp.log(_X0) and isinstance(node.operands[0], Product):
+            inner = node.operands[0]
+            sums = [f for f in inner.args if isinstance(f, Delta) and f.order == 1]
+            rest = [f for f in inner.args if not (isinstance(f, Delta) and f.order == 1)]
+            if (
+                sums
+                and len(rest) == 1
+                and isinstance(rest[0], Elementwise)
+                and rest[0].fn == sp.exp(_X0)
+                and inner.wires() == {f.legs[0] for f in sums}
+            ):
+                return self.bubble_text("logsumexp", [f.legs[0] for f in sums], rest[0].operands[0], env)
+        soft = match_softmax(node)
+        if soft is not None:
+            operand, ax, names = soft
+            scope = dict(env)
+            scope.update({leg: env.get(names[leg], names[leg]) for leg in operand.legs})
+            return f"softmax[{', '.join(scope[leg] for leg in ax)}]({self.pr(operand, scope)[0]})"
+        if isinstance(node, Product) and len(node.args) == 2:
+            d = [f for f in node.args if isinstance(f, Delta) and f.order == 2]
+            if len(d) == 1 and set(d[0].legs) == node.wires() and len(node.wires()) == 2:
+                other = node.args[0] if node.args[1] is d[0] else node.args[1]
+                if not isinstance(other, Delta):
+                    return self.bubble_text("trace", list(d[0].legs), other, env)
+        return None
+
+    def bubble_text(self, name: str, legs: list[str], operand: Node, env: dict[str, str]) -> str:
+        scope = dict(env)
+        for leg in legs:
+            scope[leg] = self.fresh()
+        return f"{name}[{', '.join(scope[leg] for leg in legs)}]({self.pr(operand, scope)[0]})"
 
     def bound_mark(self, printed: list[str], size: sp.Expr) -> list[str]:
         if printed and all(self.is_bound(p) for p in printed):
@@ -259,6 +304,9 @@ class _Printer:
                 pieces.append(f"delta[{name}: {size_str(size)}, {env.get(leg, leg)}]")
             whole = env.get(node.whole[0], node.whole[0])
             return f"({' * '.join(pieces)})[({', '.join(tmp)}) -> {whole}]", ATOM
+        folded = self.fold(node, env)
+        if folded is not None:
+            return folded, ATOM
         if isinstance(node, Product):
             if node is ONE:
                 return "1", ATOM
