@@ -91,8 +91,17 @@ def test_examples_round_trip(path: Path) -> None:
             prog = symtn.load(str(path))
         except SymtnError as exc:  # an example for another subsystem (e.g. needs a data file)
             pytest.skip(f"{path.name} does not load here: {exc}")
-    for name, node in prog.bindings.items():
+    for node in prog.bindings.values():
         opaque = any(isinstance(n, Bubble) and n.name not in LEG_ACTING_BUBBLES for n in preorder(node))
         if opaque or len(str(node)) > 4000:  # user functions are not declared by declarations()
             continue
         _round_trip(symtn.simplify(node))
+
+
+def test_gelu_folds_and_round_trips() -> None:
+    prog = symtn.parse(HEAD + "y = gelu(x)\nz = gelu(2 * x + 1)\n")
+    assert str(prog["y"]) == "gelu(x)"
+    assert str(prog["z"]).startswith("gelu(2 * x")
+    for name in ("y", "z"):
+        back = symtn.parse(HEAD + f"w = {prog[name]}\n")["w"]
+        assert symtn.is_isomorphic(symtn.simplify(back), symtn.simplify(prog[name]))

@@ -1,9 +1,11 @@
 """IR -> symtn notation. The output parses back to an isomorphic expression.
 
 Bound legs (wires of a network, legs a bubble acts on) are screened to fresh names ``a, b,
-..., z, a', ...`` (skipping any leg, tensor or size name the expression uses) scope by scope; free legs keep their names. Copy
-tensors whose legs are all bound carry an inline size on their first leg (``delta[a: n, b]``)
-so the text is self-contained. Exact rationals whose denominator divides a power of ten print as
+..., z, a', ...`` (skipping any leg, tensor or size name the expression uses) scope by scope;
+free legs keep their names. Copy tensors whose legs are all bound carry an inline size on their
+first leg (``delta[a: n, b]``) so the text is self-contained. Known compositions fold back to
+the builtin that builds them (``softmax[i](X)``, ``logsumexp``, ``trace``, ``sigmoid``,
+``gelu``). Exact rationals whose denominator divides a power of ten print as
 decimals (``0.044715``), which parse back to the same rational.
 """
 
@@ -95,6 +97,24 @@ def _decimal(p: int, q: int) -> str | None:
     return f"{digits[:-places]}.{digits[-places:]}"
 
 
+def _gelu(u: sp.Expr) -> sp.Expr:
+    """The builtin ``gelu`` (tanh form, the constants it is written with)."""
+    c, k = sp.Rational("0.7978845608"), sp.Rational("0.044715")
+    return sp.Rational(1, 2) * u * (1 + sp.tanh(c * (u + k * u**3)))
+
+
+def _gelu_argument(e: sp.Expr) -> sp.Expr | None:
+    """``u`` when ``e`` is exactly ``gelu(u)``, else None."""
+    if not e.is_Mul:
+        return None
+    for f in e.args:
+        if f.is_Add and any(isinstance(t, sp.tanh) for t in f.args):
+            u = sp.Mul(*[a for a in e.args if a is not f]) * 2
+            if sp.expand(_gelu(u) - e) == 0:
+                return u
+    return None
+
+
 def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> tuple[str, int]:
     """Print a scalar sympy expression as notation; ``leaf`` prints a symbol with its precedence."""
 
@@ -117,6 +137,9 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
                 else:
                     out += " + " + wrap(go(a), MUL)
             return out, ADD
+        u = _gelu_argument(e)
+        if u is not None:
+            return f"gelu({go(u)[0]})", ATOM
         if e.is_Mul:
             coeff, rest = e.as_coeff_Mul()
             if coeff == -1:
