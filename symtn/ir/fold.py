@@ -60,8 +60,8 @@ def match_softmax(node: Node) -> tuple[Node, list[str], dict[str, str]] | None:
             name[leg] = hits.pop()
     if not all(leg in name for leg in inner.legs):
         return None
-    ax = [leg for leg in t1.legs if leg not in {find(x) for x in inner.legs} and find(leg) not in
-          {find(x) for x in inner.legs}]
+    tied = {find(x) for x in inner.legs}  # legs the denominator keeps: not the softmax axes
+    ax = [leg for leg in t1.legs if find(leg) not in tied]
     summed = [f.legs[0] for f in sums]
     if len(ax) != len(summed) or not all(leg in name for leg in t1.legs):
         return None

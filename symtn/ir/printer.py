@@ -149,7 +149,9 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
                 if a.is_Pow and a.exp.is_negative and a.exp.is_Number:  # type: ignore[attr-defined]
                     den.append(sp.Pow(a.base, -a.exp))  # type: ignore[attr-defined]
                 elif (
-                    a.is_Rational and not a.is_Integer and a.p == 1  # type: ignore[attr-defined]
+                    a.is_Rational
+                    and not a.is_Integer
+                    and a.p == 1  # type: ignore[attr-defined]
                     and _decimal(1, int(a.q)) is None  # type: ignore[attr-defined]
                 ):
                     den.append(sp.Integer(a.q))  # type: ignore[attr-defined]
