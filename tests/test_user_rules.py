@@ -115,7 +115,7 @@ def test_function_rules_rewrite_and_keep_value() -> None:
         + "e2 = simplify(-max[o](-(W @ h)) * u)\n"
     )
     e1, e2 = prog["e1"], prog["e2"]
-    assert str(e1) == "tanh(W[o, _1] @ h[_1])" or str(e1).startswith("tanh(")
+    assert str(e1) == "tanh(W[o, a] @ h[a])"
     assert "min[" in str(e2) and "max" not in str(e2)
     rng = np.random.default_rng(0)
     W, h, u = _rand(rng, 4, 4), _rand(rng, 4), _rand(rng, 3)
@@ -236,7 +236,7 @@ def test_group_switching_and_declaration_order() -> None:
     assert "min" in str(prog["all"]) and "tanh" in str(prog["all"])
     assert "min" in str(prog["only_neg"]) and "tanh" not in str(prog["only_neg"])
     assert "max" in str(prog["only_th"]) and "tanh" in str(prog["only_th"])
-    assert "sigmoid" not in str(prog["all"]) and "exp" in str(prog["only_neg"])
+    assert "sigmoid" not in str(prog["all"]) and "sigmoid(" in str(prog["only_neg"])  # not rewritten to tanh
     assert symtn.is_isomorphic(prog["both"], prog["all"])
 
 
@@ -300,7 +300,7 @@ def test_rule_undone_by_builtins_is_not_a_loop() -> None:
 def test_bundled_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", str(EXAMPLE)]) == 0
     out = capsys.readouterr().out
-    assert "FAIL" not in out and "tanh(W[j, _1] @ h[_1])" in out
+    assert "FAIL" not in out and "tanh(W[j, a] @ h[a])" in out
     prog = symtn.load(EXAMPLE)
     assert set(prog.rules) == {"kron", "fns", "orth", "prob", "quad", "had"}
 

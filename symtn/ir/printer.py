@@ -1,8 +1,12 @@
 """IR -> symtn notation. The output parses back to an isomorphic expression.
 
-Bound legs (wires of a network, legs a bubble acts on) are screened to fresh names ``_1, _2,
-...`` scope by scope; free legs keep their names. Copy tensors whose legs are all bound carry an
-inline size on their first leg (``delta[_1: n, _2]``) so the text is self-contained.
+Bound legs (wires of a network, legs a bubble acts on) are screened to fresh names ``a, b,
+..., z, a', ...`` (skipping any leg, tensor or size name the expression uses) scope by scope;
+free legs keep their names. Copy tensors whose legs are all bound carry an inline size on their
+first leg (``delta[a: n, b]``) so the text is self-contained. Known compositions fold back to
+the builtin that builds them (``softmax[i](X)``, ``logsumexp``, ``trace``, ``sigmoid``,
+``gelu``). Exact rationals whose denominator divides a power of ten print as
+decimals (``0.044715``), which parse back to the same rational.
 """
 
 from __future__ import annotations
@@ -12,6 +16,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
+from symtn.ir.fold import match_softmax
 from symtn.ir.nodes import (
     ONE,
     Bubble,
@@ -30,6 +35,10 @@ from symtn.ir.nodes import (
 )
 
 ADD, MUL, NEG, POW, ATOM = 2, 3, 4, 5, 6
+
+# names for bound legs, in order of use (letters easily confused with digits or sizes left out)
+FRESH_LETTERS = "abcdefghpqrstuvwyz"
+_X0 = sp.Symbol("x0", real=True)
 
 LEG_ACTING_BUBBLES = ("max", "min", "sum", "mean", "logsumexp", "softmax", "det", "logdet", "inv")
 
@@ -57,6 +66,9 @@ def _num(x: sp.Expr) -> tuple[str, int]:
         return (str(v), ATOM) if v >= 0 else (f"-{-v}", NEG)
     if x.is_Rational:
         p, q = int(x.p), int(x.q)  # type: ignore[attr-defined]
+        dec = _decimal(abs(p), q)
+        if dec is not None:
+            return (f"-{dec}", NEG) if p < 0 else (dec, ATOM)
         body = f"{abs(p)}/{q}"
         return (f"-{body}", NEG) if p < 0 else (body, MUL)
     if x.is_Float:
@@ -87,6 +99,40 @@ def _equality(e: sp.Expr) -> tuple[str, tuple[sp.Expr, sp.Expr]] | None:
     return ("==" if v1 == 1 else "!="), (c1.lhs, c1.rhs)
 
 
+def _decimal(p: int, q: int) -> str | None:
+    """``p/q`` as an exact decimal (``0.044715``) when ``q`` is a power-of-ten divisor and the
+    decimal is how a person wrote it (``q`` divisible by 5 or above 16); ``None`` otherwise.
+    Decimals parse back to the same exact rational, so this keeps the text round-trippable."""
+    r, twos, fives = q, 0, 0
+    while r % 2 == 0:
+        r, twos = r // 2, twos + 1
+    while r % 5 == 0:
+        r, fives = r // 5, fives + 1
+    if r != 1 or (fives == 0 and q <= 16):
+        return None
+    places = max(twos, fives)
+    digits = str(p * 10**places // q).rjust(places + 1, "0")
+    return f"{digits[:-places]}.{digits[-places:]}"
+
+
+def _gelu(u: sp.Expr) -> sp.Expr:
+    """The builtin ``gelu`` (tanh form, the constants it is written with)."""
+    c, k = sp.Rational("0.7978845608"), sp.Rational("0.044715")
+    return sp.Rational(1, 2) * u * (1 + sp.tanh(c * (u + k * u**3)))
+
+
+def _gelu_argument(e: sp.Expr) -> sp.Expr | None:
+    """``u`` when ``e`` is exactly ``gelu(u)``, else None."""
+    if not e.is_Mul:
+        return None
+    for f in e.args:
+        if f.is_Add and any(isinstance(t, sp.tanh) for t in f.args):
+            u = sp.Mul(*[a for a in e.args if a is not f]) * 2
+            if sp.expand(_gelu(u) - e) == 0:
+                return u
+    return None
+
+
 def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> tuple[str, int]:
     """Print a scalar sympy expression as notation; ``leaf`` prints a symbol with its precedence."""
 
@@ -109,6 +155,9 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
                 else:
                     out += " + " + wrap(go(a), MUL)
             return out, ADD
+        u = _gelu_argument(e)
+        if u is not None:
+            return f"gelu({go(u)[0]})", ATOM
         if e.is_Mul:
             coeff, rest = e.as_coeff_Mul()
             if coeff == -1:
@@ -117,7 +166,12 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
             for a in e.args:
                 if a.is_Pow and a.exp.is_negative and a.exp.is_Number:  # type: ignore[attr-defined]
                     den.append(sp.Pow(a.base, -a.exp))  # type: ignore[attr-defined]
-                elif a.is_Rational and not a.is_Integer and a.p == 1:  # type: ignore[attr-defined]
+                elif (
+                    a.is_Rational
+                    and not a.is_Integer
+                    and a.p == 1  # type: ignore[attr-defined]
+                    and _decimal(1, int(a.q)) is None  # type: ignore[attr-defined]
+                ):
                     den.append(sp.Integer(a.q))  # type: ignore[attr-defined]
                 else:
                     num.append(a)
@@ -128,6 +182,12 @@ def scalar_str(expr: sp.Expr, leaf: Callable[[sp.Symbol], tuple[str, int]]) -> t
             if first is not None and first.is_Number and first.is_negative:
                 return text, NEG
             return text, MUL
+        if e.is_Pow and e.args[1] == -1 and e.args[0].is_Add:  # 1 / (1 + exp(-u)) -> sigmoid(u)
+            terms = e.args[0].args
+            if len(terms) == 2 and sp.Integer(1) in terms:
+                other = [t for t in terms if t != 1][0]
+                if isinstance(other, sp.exp):
+                    return f"sigmoid({go(-other.args[0])[0]})", ATOM
         if e.is_Pow:
             base, exp = e.args
             if exp == sp.Rational(1, 2):
@@ -170,18 +230,89 @@ def size_expr_str(size: sp.Expr) -> tuple[str, int]:
     return scalar_str(size, lambda s: (f"|{s.name}|", ATOM))
 
 
+def leg_names(root: Node) -> set[str]:
+    """Every leg name used anywhere in ``root`` (free, wired, consumed, tensor slots)."""
+    from symtn.ir.walk import preorder
+
+    names: set[str] = set()
+    for n in preorder(root):
+        names.update(n.legs)
+        for _, size in n.sig:
+            names.update(str(x) for x in size.free_symbols)
+        if isinstance(n, Tensor):
+            names.add(n.name)
+            names.update(s for s, _ in n.slots)
+        if isinstance(n, Product):
+            names.update(n.wires())
+        if isinstance(n, Bubble):
+            names.update(n.consumed)
+    return names
+
+
 class _Printer:
-    def __init__(self) -> None:
+    def __init__(self, avoid: set[str] | None = None, prefix: str = "") -> None:
         self.counter = itertools.count(1)
+        self.avoid = avoid or set()
+        self.prefix = prefix
+        self.bound: set[str] = set()
 
     def fresh(self) -> str:
-        return f"_{next(self.counter)}"
+        while True:
+            k = next(self.counter)
+            if self.prefix:
+                name = f"{self.prefix}{k}"
+            else:  # a, b, ..., z, then a', b', ...: primes never trip the look-alike lint (W301)
+                letter, primes = FRESH_LETTERS[(k - 1) % len(FRESH_LETTERS)], (k - 1) // len(FRESH_LETTERS)
+                name = letter + "'" * primes
+            # a primed name inherits the size of its declared base: skip bases the text declares
+            if name not in self.avoid and name.rstrip("'") not in self.avoid:
+                self.bound.add(name)
+                return name
+
+    def is_bound(self, name: str) -> bool:
+        return name in self.bound
 
     def legs(self, names: tuple[str, ...], env: dict[str, str]) -> list[str]:
         return [env.get(n, n) for n in names]
 
+    def fold(self, node: Node, env: dict[str, str]) -> str | None:
+        """Known compositions, printed as the builtin that makes them (exact patterns only):
+        ``log(delta[a] @ exp(T))`` -> ``logsumexp[a](T)``, ``T[a, b] @ delta[a, b]`` ->
+        ``trace[a, b](T)``."""
+        if isinstance(node, Elementwise) and node.fn == sp.log(_X0) and isinstance(node.operands[0], Product):
+            inner = node.operands[0]
+            sums = [f for f in inner.args if isinstance(f, Delta) and f.order == 1]
+            rest = [f for f in inner.args if not (isinstance(f, Delta) and f.order == 1)]
+            if (
+                sums
+                and len(rest) == 1
+                and isinstance(rest[0], Elementwise)
+                and rest[0].fn == sp.exp(_X0)
+                and inner.wires() == {f.legs[0] for f in sums}
+            ):
+                return self.bubble_text("logsumexp", [f.legs[0] for f in sums], rest[0].operands[0], env)
+        soft = match_softmax(node)
+        if soft is not None:
+            operand, ax, names = soft
+            scope = dict(env)
+            scope.update({leg: env.get(names[leg], names[leg]) for leg in operand.legs})
+            return f"softmax[{', '.join(scope[leg] for leg in ax)}]({self.pr(operand, scope)[0]})"
+        if isinstance(node, Product) and len(node.args) == 2:
+            d = [f for f in node.args if isinstance(f, Delta) and f.order == 2]
+            if len(d) == 1 and set(d[0].legs) == node.wires() and len(node.wires()) == 2:
+                other = node.args[0] if node.args[1] is d[0] else node.args[1]
+                if not isinstance(other, Delta):
+                    return self.bubble_text("trace", list(d[0].legs), other, env)
+        return None
+
+    def bubble_text(self, name: str, legs: list[str], operand: Node, env: dict[str, str]) -> str:
+        scope = dict(env)
+        for leg in legs:
+            scope[leg] = self.fresh()
+        return f"{name}[{', '.join(scope[leg] for leg in legs)}]({self.pr(operand, scope)[0]})"
+
     def bound_mark(self, printed: list[str], size: sp.Expr) -> list[str]:
-        if printed and all(p.startswith("_") for p in printed):
+        if printed and all(self.is_bound(p) for p in printed):
             return [f"{printed[0]}: {size_str(size)}"] + printed[1:]
         return printed
 
@@ -199,19 +330,19 @@ class _Printer:
         if isinstance(node, Shifted):
             size, a, b, k = node.args
             pa, pb = self.legs((a, b), env)
-            mark = f"{pa}: {size_str(size)}" if pa.startswith("_") and pb.startswith("_") else pa
+            mark = f"{pa}: {size_str(size)}" if self.is_bound(pa) and self.is_bound(pb) else pa
             off = f" + {k}" if k > 0 else (f" - {-k}" if k < 0 else "")
             return f"delta[{mark}, {pb}{off}]", ATOM
         if isinstance(node, Iverson):
             size, a, op, b = node.args
             pa, pb = self.legs((a, b), env)
-            mark = f"{pa}: {size_str(size)}" if pa.startswith("_") and pb.startswith("_") else pa
+            mark = f"{pa}: {size_str(size)}" if self.is_bound(pa) and self.is_bound(pb) else pa
             return f"iverson[{mark} {op} {pb}]", ATOM
         if isinstance(node, Zero):
             if not node.sig:
                 return "0", ATOM
             printed = [
-                f"{p}: {size_str(s)}" if p.startswith("_") else p
+                f"{p}: {size_str(s)}" if self.is_bound(p) else p
                 for p, s in zip(self.legs(node.legs, env), [s for _, s in node.sig], strict=True)
             ]
             return f"zeros[{', '.join(printed)}]", ATOM
@@ -224,6 +355,9 @@ class _Printer:
                 pieces.append(f"delta[{name}: {size_str(size)}, {env.get(leg, leg)}]")
             whole = env.get(node.whole[0], node.whole[0])
             return f"({' * '.join(pieces)})[({', '.join(tmp)}) -> {whole}]", ATOM
+        folded = self.fold(node, env)
+        if folded is not None:
+            return folded, ATOM
         if isinstance(node, Product):
             if node is ONE:
                 return "1", ATOM
@@ -283,14 +417,14 @@ class _Printer:
 
 def to_notation(node: Node) -> str:
     """Print ``node`` as parseable symtn notation (free legs keep their names)."""
-    return _Printer().pr(node, {})[0]
+    return _Printer(leg_names(node)).pr(node, {})[0]
 
 
 def notation_up_to_renaming(node: Node) -> str:
     """Notation with free legs named by their position (``#0``, ``#1``...): equal strings mean
     the nodes are equal up to a renaming of their legs that preserves leg order."""
     env = {leg: f"#{i}:{size_str(s)}" for i, (leg, s) in enumerate(node.sig)}
-    return _Printer().pr(node, env)[0]
+    return _Printer(prefix="_").pr(node, env)[0]  # a key, not for reading: independent of leg names
 
 
 def legs_str(node: Node) -> str:

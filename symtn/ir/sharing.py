@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from symtn.ir.leaves import Delta, Iverson, Reshape, Shifted, Tensor, Zero
 from symtn.ir.nodes import Node, Sum
-from symtn.ir.printer import ATOM, _Printer, notation_up_to_renaming
+from symtn.ir.printer import ATOM, _Printer, leg_names, notation_up_to_renaming
 
 LEAVES = (Tensor, Delta, Shifted, Iverson, Reshape, Zero)
 
@@ -44,18 +44,26 @@ class Sharing:
     def notation(self, name: str = "result") -> str:
         """The bindings and ``name = root`` as symtn statements, one per line."""
         names = {self.keys[node]: (n, node) for n, node in self.bindings}
+        avoid = leg_names(self.root)
+        for _, node in self.bindings:
+            avoid |= leg_names(node) | set(_plain_legs(node).values())
         lines = []
         for n, node in self.bindings:
-            lines.append(f"{n} = {_SharedPrinter(names, self.keys, node).pr(node, _plain_legs(node))[0]}")
-        lines.append(f"{name} = {_SharedPrinter(names, self.keys, None).pr(self.root, {})[0]}")
+            text = _SharedPrinter(names, self.keys, node, avoid).pr(node, _plain_legs(node))[0]
+            lines.append(f"{n} = {text}")
+        lines.append(f"{name} = {_SharedPrinter(names, self.keys, None, avoid).pr(self.root, {})[0]}")
         return "\n".join(lines)
 
 
 class _SharedPrinter(_Printer):
     def __init__(
-        self, names: dict[str, tuple[str, Node]], keys: dict[Node, str], defining: Node | None
+        self,
+        names: dict[str, tuple[str, Node]],
+        keys: dict[Node, str],
+        defining: Node | None,
+        avoid: set[str],
     ) -> None:
-        super().__init__()
+        super().__init__(avoid)
         self.names = names
         self.keys = keys
         self.defining = defining
