@@ -27,6 +27,7 @@ from symtn.ir.nodes import (
 )
 from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.factor import MEMORY_WEIGHT, Group, TermOps, group_terms, weights
 from symtn.lower.memory import sliced_tree
 from symtn.lower.numpy_backend import alpha_key
@@ -99,6 +100,15 @@ class EmitterBase:
         self.sums: dict[frozenset[tuple[float, str]], str] = {}
         self.transposed: dict[str, tuple[str, list[int] | None]] = {}
         self.count = 0
+        self.inliner = Inliner(size_of, Counter(), self.has_value)
+
+    def has_value(self, node: Node) -> bool:
+        """Whether ``node``'s value (or a renamed copy's) is emitted already."""
+        return node in self.memo or alpha_key(node) in self.alpha
+
+    def plan_roots(self, nodes: Sequence[Node]) -> None:
+        """Count how often each nested product is used in ``nodes`` (for inlining decisions)."""
+        self.inliner = Inliner(self.size_of, count_uses(nodes), self.has_value)
 
     # ----------------------------------------------------------------- plumbing
     def assign(self, expr: str, comment: str = "") -> str:
@@ -144,7 +154,9 @@ class EmitterBase:
 
     def network(self, factors: Sequence[Node], out_legs: Sequence[str], scale: float = 1.0) -> str:
         """Contract factors to ``out_legs`` times ``scale`` (distributing over a large sum factor
-        first; a scale is applied to the smallest operand, not to the result)."""
+        first; a scale is applied to the smallest operand, not to the result). Nested products
+        are inlined where that is cheaper (:mod:`symtn.lower.inline`)."""
+        factors = self.inliner.choose(factors, out_legs)
         sizes = {leg: s for f in factors for leg, s in f.sig}
         out_entries = math.prod(self.size_of(sizes[leg]) for leg in out_legs)
         big = large_sum(factors, out_entries, self.size_of)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -39,6 +39,7 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.kernels import (
     bubble_kernel,
     elementwise_kernel,
@@ -200,6 +201,15 @@ class Evaluator:
         self.inputs: list[np.ndarray] = []
         self._sizes: dict[sp.Expr, int] = {}
         self._coeffs: dict[sp.Expr, float | complex] = {}
+        self.inliner = Inliner(self.size, Counter(), self.has_value)
+
+    def has_value(self, node: Node) -> bool:
+        """Whether ``node``'s value (or a renamed copy's) is computed already."""
+        return node in self.memo or alpha_key(node) in self.alpha
+
+    def plan_roots(self, nodes: Sequence[Node]) -> None:
+        """Count how often each nested product is used in ``nodes`` (for inlining decisions)."""
+        self.inliner = Inliner(self.size, count_uses(nodes), self.has_value)
 
     def size(self, expr: sp.Expr) -> int:
         """A size expression as an int (cached per expression)."""
@@ -298,7 +308,9 @@ class Evaluator:
         return a
 
     def network(self, factors: Sequence[Node], out_legs: Sequence[str]) -> np.ndarray:
-        """Contract a list of factors to the free legs ``out_legs`` (in that order)."""
+        """Contract a list of factors to the free legs ``out_legs`` (in that order); nested
+        products are inlined where that is cheaper (:mod:`symtn.lower.inline`)."""
+        factors = self.inliner.choose(factors, out_legs)
         out_entries = 1
         leg_sizes = {leg: s for f in factors for leg, s in f.sig}
         for leg in out_legs:
@@ -561,6 +573,7 @@ def evaluate_many(
         evaluator = DaskEvaluator(values, bound, dtype, limit, chunk_size)
     else:
         evaluator = Evaluator(values, bound, dtype, limit)
+    evaluator.plan_roots(list(nodes.values()))
     wants: dict[str, tuple[str, ...]] = {}
     for name, node in nodes.items():
         want = tuple(orders.get(name, node.legs))
