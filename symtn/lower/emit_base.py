@@ -197,32 +197,55 @@ class EmitterBase:
     ) -> str:
         """``sum_t c_t network_t``, terms sharing a common sub-network contracted together
         through it (:mod:`symtn.lower.factor`)."""
+        parts = self.grouped_terms(terms, out_legs, scale, out_entries)
+        expr = _linear(parts) if parts else self.backend.zeros(shape)
+        return expr if expr.isidentifier() else self.assign(expr, "distributed over a large sum")
+
+    def grouped_terms(
+        self,
+        terms: list[tuple[sp.Expr, list[Node]]],
+        out_legs: Sequence[str],
+        scale: float,
+        out_entries: int,
+        only_groups: bool = False,
+    ) -> list[tuple[float, str]]:
+        """``(coefficient, variable)`` parts whose sum is ``scale * sum_t c_t network_t``, each
+        network planned to the legs ``out_legs`` (so a term written transposed matches the
+        others) and terms with a common sub-network grouped (:func:`symtn.lower.factor.group_terms`).
+        With ``only_groups``, nothing is emitted unless some group has two or more members
+        (the result is then empty)."""
         parts: list[tuple[float, str]] = []
         cands: list[tuple[TermOps, NetworkPlan]] = []
+        rest: list[tuple[float, list[Node]]] = []
         for c, fs in terms:
             k = self._coeff(c)
+            fs = self.inliner.choose(fs, out_legs)
             if large_sum(fs, out_entries, self.size_of) is not None:
-                parts.append((k * scale, self.network(fs, out_legs)))
+                rest.append((k * scale, fs))
                 continue
             work, plan = self._plan(fs, out_legs)
             if plan.zero:
                 continue
             if len(plan.out_labels) != len(plan.out_shape) or not plan.operands:
-                parts.append((k * scale, self.network(fs, out_legs)))
+                rest.append((k * scale, fs))
                 continue
             ops = self._operand_vars(work, plan)
             labels = tuple(op.labels for op in plan.operands)
             term = TermOps(k * plan.scale, tuple(ops), labels, plan.out_labels, dict(plan.label_sizes))
             cands.append((term, replace(plan, scale=1)))
         tops = [t for t, _ in cands]
-        for g in group_terms(tops):
+        groups = group_terms(tops)
+        if only_groups and all(len(g.members) == 1 for g in groups):
+            return []
+        for k, fs in rest:
+            parts.append((k, self.network(fs, out_legs)))
+        for g in groups:
             if len(g.members) == 1:  # the coefficient scales the smallest operand
                 k = tops[g.rep].coeff * scale
                 parts.append((1.0, self._contract(list(tops[g.rep].vars), cands[g.rep][1], k)))
             else:
                 parts.append((1.0, self._grouped(tops, g, cands[g.rep][1], scale)))
-        expr = _linear(parts) if parts else self.backend.zeros(shape)
-        return expr if expr.isidentifier() else self.assign(expr, "distributed over a large sum")
+        return parts
 
     def _grouped(self, terms: list[TermOps], group: Group, plan: NetworkPlan, scale: float) -> str:
         """One contraction of the group's common operands with the sum of its members' others

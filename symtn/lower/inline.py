@@ -25,6 +25,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import sympy as sp
 
@@ -121,7 +122,6 @@ class Inliner:
         self.uses = uses
         self.have = have
         self._cost: dict[Node, int] = {}
-        self._choice: dict[tuple[tuple[Node, ...], tuple[str, ...], frozenset[Node]], list[Node]] = {}
 
     def flops(self, factors: Sequence[Node], out_legs: Sequence[str]) -> int:
         """FLOPs of contracting ``factors`` as one network (nested products as dense operands)."""
@@ -155,8 +155,8 @@ class Inliner:
         if not any(inlinable(f) for f in factors):
             return factors
         had = frozenset(f for f in factors if inlinable(f) and self.have(f))
-        key = (tuple(factors), tuple(out_legs), had)
-        hit = self._choice.get(key)
+        key = (tuple(factors), tuple(out_legs), had, self._signature(factors))
+        hit = _CHOICES.get(key)
         if hit is not None:
             return hit
         best, best_cost = factors, self._total(factors, out_legs)
@@ -171,8 +171,29 @@ class Inliner:
             cost = self._total(cand, out_legs)
             if cost < best_cost:
                 best, best_cost = cand, cost
-        self._choice[key] = best
+        if len(_CHOICES) >= CACHE_SIZE:
+            _CHOICES.pop(next(iter(_CHOICES)))
+        _CHOICES[key] = best
         return best
+
+    def _signature(self, factors: Sequence[Node]) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """What the choice depends on besides the factors: the sizes of every leg and the use
+        counts of every product reachable through products (for the cross-call cache)."""
+        dims: list[int] = []
+        uses: list[int] = []
+        stack = list(factors)
+        while stack:
+            f = stack.pop()
+            dims.extend(self.size_of(sz) for _, sz in f.sig)
+            if inlinable(f):
+                assert isinstance(f, Product)
+                uses.append(self.uses.get(alpha_key(f), 1))
+                stack.extend(f.args)
+        return tuple(dims), tuple(uses)
+
+
+CACHE_SIZE = 4096
+_CHOICES: dict[Any, list[Node]] = {}
 
 
 def _dense(factors: Sequence[Node]) -> int:
