@@ -11,11 +11,14 @@ The choice is made per network by the contraction cost model (:func:`symtn.lower
 
 - *flat*: every nested product inlined, recursively;
 - *private*: only the nested products used once (and not computed already) inlined;
-- *nested*: the network as written, each nested product materialised.
+- *nested*: the network as written, each nested product materialised;
+
+then, from the cheapest, one product at a time is opened (its factors inlined, its own nested
+products kept) while that lowers the cost.
 
 A materialised product costs its own (recursively chosen) contraction, divided by the number of
 networks that use it (shared work is done once, and a value computed already costs nothing).
-The cheapest candidate wins; ties keep the nesting as written. A product recognised as a
+Costs are FLOPs plus a weight per entry of the largest intermediate; ties keep the nesting. A product recognised as a
 softmax is never inlined (it is computed by the stable kernel).
 """
 
@@ -31,12 +34,16 @@ import sympy as sp
 
 from symtn.ir.nodes import Delta, Node, Product, Reshape
 from symtn.ir.walk import rename_legs
+from symtn.lower.factor import MEMORY_WEIGHT
 from symtn.lower.paths import choose
 from symtn.lower.plan import ReshapeConflict, plan_network
 from symtn.lower.stable import softmax_parts
 from symtn.rewrite.alpha import alpha_key
 
 _OURS = re.compile(r"^__(\d+)$")
+
+MAX_STEPS = 16
+"""Products opened one at a time (after the flat candidates) per network, at most."""
 
 MAX_OPERANDS = 64
 """A flattened network with more dense operands than this is not considered (planning time)."""
@@ -48,9 +55,10 @@ def inlinable(node: Node) -> bool:
 
 
 def count_uses(roots: Iterable[Node]) -> Counter[str]:
-    """How many product nodes use each inlinable product as a direct factor (over a DAG), by
-    the product's key up to leg renaming (a renamed copy is the same value)."""
-    uses: Counter[str] = Counter()
+    """How many distinct product networks use each inlinable product as a direct factor (over
+    a DAG), both counted up to leg renaming (``alpha_key``): a renamed copy is the same value,
+    and two renamed copies of one parent are computed once."""
+    parents: dict[str, set[str]] = {}
     seen: set[int] = set()
     stack = list(roots)
     while stack:
@@ -61,9 +69,9 @@ def count_uses(roots: Iterable[Node]) -> Counter[str]:
         if isinstance(n, Product):
             for f in n.args:
                 if inlinable(f):
-                    uses[alpha_key(f)] += 1
+                    parents.setdefault(alpha_key(f), set()).add(alpha_key(n))
         stack.extend(n.children)
-    return uses
+    return Counter({k: len(v) for k, v in parents.items()})
 
 
 class _Names:
@@ -124,14 +132,19 @@ class Inliner:
         self._cost: dict[Node, int] = {}
 
     def flops(self, factors: Sequence[Node], out_legs: Sequence[str]) -> int:
-        """FLOPs of contracting ``factors`` as one network (nested products as dense operands)."""
+        """Cost of contracting ``factors`` as one network (nested products as dense operands):
+        its FLOPs plus :data:`~symtn.lower.factor.MEMORY_WEIGHT` per entry of its largest
+        intermediate (an outer product summed afterwards costs as many FLOPs as the contraction
+        that never builds it, but not as much memory)."""
         try:
             plan = plan_network(list(factors), out_legs, self.size_of)
         except ReshapeConflict:
             return 0
-        if len(plan.operands) < 2:
-            return 0
-        return choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes).flops
+        if len(plan.operands) < 2:  # a reduction (or nothing): one pass over the operand
+            ops = plan.operands
+            return math.prod(ops[0].shape) if ops and ops[0].labels != plan.einsum_out else 0
+        c = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
+        return c.flops + MEMORY_WEIGHT * c.largest
 
     def node_cost(self, node: Node) -> int:
         """FLOPs of materialising a product (its network as this inliner would plan it)."""
@@ -171,6 +184,21 @@ class Inliner:
             cost = self._total(cand, out_legs)
             if cost < best_cost:
                 best, best_cost = cand, cost
+        for _ in range(MAX_STEPS):  # then open one product at a time while that pays
+            improved = False
+            for i, f in enumerate(best):
+                if not inlinable(f):
+                    continue
+                assert isinstance(f, Product)
+                cand = best[:i] + _open(f, _Names(best)) + best[i + 1 :]
+                if _dense(cand) > MAX_OPERANDS:
+                    continue
+                cost = self._total(cand, out_legs)
+                if cost < best_cost:
+                    best, best_cost, improved = cand, cost, True
+                    break
+            if not improved:
+                break
         if len(_CHOICES) >= CACHE_SIZE:
             _CHOICES.pop(next(iter(_CHOICES)))
         _CHOICES[key] = best
