@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 
 import sympy as sp
 
-from symtn.ir.nodes import Node, Product, Sum, Zero
+from symtn.ir.nodes import Delta, Node, Product, Reshape, Sum, Zero
 from symtn.ir.walk import fresh, rename_legs
 
 # distribute only when the sum's value is this many times larger than the result
@@ -30,7 +30,8 @@ def _entries(node: Node, size_of: Callable[[sp.Expr], int]) -> int:
 def large_sum(factors: Sequence[Node], out_entries: int, size_of: Callable[[sp.Expr], int]) -> int | None:
     """Index of the sum factor worth distributing over, or None."""
     best, best_size = None, 0
-    others = max((_entries(f, size_of) for f in factors if not isinstance(f, Sum)), default=1)
+    dense = [f for f in factors if not isinstance(f, (Sum, Delta, Reshape))]  # copy tensors: no array
+    others = max((_entries(f, size_of) for f in dense), default=1)
     for i, f in enumerate(factors):
         if isinstance(f, Sum):
             n = _entries(f, size_of)
