@@ -27,8 +27,8 @@ from symtn.ir.nodes import (
 )
 from symtn.lower.codegen_backends import Backend, _tup
 from symtn.lower.distribute import large_sum, split_terms
-from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.factor import MEMORY_WEIGHT, Group, TermOps, group_terms, weights
+from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.memory import sliced_tree
 from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs

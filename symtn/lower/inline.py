@@ -18,8 +18,8 @@ products kept) while that lowers the cost.
 
 A materialised product costs its own (recursively chosen) contraction, divided by the number of
 networks that use it (shared work is done once, and a value computed already costs nothing).
-Costs are FLOPs plus a weight per entry of the largest intermediate; ties keep the nesting. A product recognised as a
-softmax is never inlined (it is computed by the stable kernel).
+Costs are FLOPs plus a weight per entry of the largest intermediate; ties keep the nesting. A
+product recognised as a softmax is never inlined (it is computed by the stable kernel).
 """
 
 from __future__ import annotations
@@ -226,11 +226,3 @@ _CHOICES: dict[Any, list[Node]] = {}
 
 def _dense(factors: Sequence[Node]) -> int:
     return sum(1 for f in factors if not isinstance(f, (Delta, Reshape)))
-
-
-def largest_entries(factors: Sequence[Node], out_legs: Sequence[str], size_of: Callable[[sp.Expr], int]) -> int:
-    """Entries of the largest intermediate of the best path for ``factors`` (for tests)."""
-    plan = plan_network(list(factors), out_legs, size_of)
-    if len(plan.operands) < 2:
-        return math.prod(plan.out_shape)
-    return choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes).largest
