@@ -322,6 +322,7 @@ class EmitterBase:
             shapes = [op.shape for op in plan.operands]
             c = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
             eq, path, flops, big = c.equation, [tuple(p) for p in c.path], c.flops, c.largest
+            method = c.method
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
             sliced = self._sliced(c, plan) if b.name == "numpy" else None
             if sliced is not None:
@@ -334,15 +335,18 @@ class EmitterBase:
                 how = f"{c.method}; sliced over [{', '.join(legs)}] in {tree.nslices} slices"
                 self.steps.append(Step(core, eq, flops, big, tuple(path), how, ()))
             elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
-                eq, ops, shapes, path = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
+                eq, ops, shapes, path, flops = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
+                before = self.count
                 core = lower_path(eq, ops, shapes, path, self.assign, note, self.pairs)
                 core = core if core.isidentifier() else self.assign(core)
+                if self.count == before:  # every statement was emitted before: nothing new to run
+                    flops, method = 0, "reused"
             else:
                 core = self.assign(b.einsum(eq, ops, path, shapes), note)
             if sliced is None:
                 names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
                 legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
-                self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs))
+                self.steps.append(Step(core, eq, flops, big, tuple(path), method, legs))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
@@ -372,19 +376,20 @@ class EmitterBase:
         path: list[tuple[int, ...]],
         flops: int,
         label_sizes: dict[int, int],
-    ) -> tuple[str, list[str], list[tuple[int, ...]], list[tuple[int, ...]]]:
+    ) -> tuple[str, list[str], list[tuple[int, ...]], list[tuple[int, ...]], int]:
         """The contraction with products of operand pairs emitted by earlier networks reused
         (a gradient's back-propagated error times a weight, needed by two gradients), when the
-        rest costs no more FLOPs than the whole did."""
+        rest costs no more FLOPs than the whole did. Returns the contraction to run and its FLOPs
+        (the reused products were counted where they were first computed)."""
         ins, out = eq.split("->")
         new_ops, terms = reuse_pairs(ops, ins.split(","), out, self.pairs)
         if new_ops == ops:
-            return eq, ops, shapes, path
+            return eq, ops, shapes, path, flops
         label = {opt_einsum.get_symbol(x): x for x in label_sizes}
         c = choose([[label[ch] for ch in t] for t in terms], [label[ch] for ch in out], label_sizes)
         if c.flops > flops:
-            return eq, ops, shapes, path
-        return c.equation, new_ops, [tuple(s) for s in c.shapes], [tuple(p) for p in c.path]
+            return eq, ops, shapes, path, flops
+        return c.equation, new_ops, [tuple(s) for s in c.shapes], [tuple(p) for p in c.path], c.flops
 
     def _shifted(self, work: Sequence[Node], plan: NetworkPlan) -> dict[int, str]:
         """Stable replacements for ``exp(y)`` and ``(sum[L](exp(y)))^-k`` operands (by position).
