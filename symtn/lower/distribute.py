@@ -59,3 +59,38 @@ def split_terms(factors: Sequence[Node], index: int) -> list[tuple[sp.Expr, list
         for c, t in zip(s.coeffs, s.terms, strict=True)
         if not isinstance(t, Zero) and c != 0
     ]
+
+
+def error_first(
+    factors: Sequence[Node],
+    index: int,
+    out_legs: Sequence[str],
+    cost: Callable[[Sequence[Node], Sequence[str]], int],
+) -> list[Node] | None:
+    """``[E, S]`` with ``E`` the product of every factor but the sum ``S`` at ``index``, when
+    contracting ``E`` once and then each term of ``S`` with it is cheaper than contracting every
+    term with all of the other factors (reverse mode: a gradient's back-propagated error is the
+    network around the sum of its local Jacobians; computed once, each term meets only it).
+
+    Args:
+        factors: the network's factors; ``factors[index]`` is a :class:`Sum`.
+        out_legs: the network's free legs.
+        cost: the cost of contracting a factor list to the given legs.
+
+    Returns:
+        The two factors, or None when the other factors are a single dense operand already
+        or the split is not cheaper.
+    """
+    rest = [f for i, f in enumerate(factors) if i != index]
+    if sum(1 for f in rest if not isinstance(f, (Delta, Reshape))) < 2:
+        return None
+    error = Product(*rest)
+    terms = split_terms(factors, index)
+    direct = sum(cost(fs, out_legs) for _, fs in terms)
+    s = factors[index]
+    assert isinstance(s, Sum)
+    after = cost(rest, error.legs) + sum(
+        cost([error, *term_factors(t)], out_legs) for c, t in zip(s.coeffs, s.terms, strict=True)
+        if not isinstance(t, Zero) and c != 0
+    )
+    return [error, s] if after < direct else None

@@ -26,7 +26,7 @@ from symtn.ir.nodes import (
     Sum,
 )
 from symtn.lower.codegen_backends import Backend, _tup
-from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.distribute import error_first, large_sum, split_terms
 from symtn.lower.factor import MEMORY_WEIGHT, Group, TermOps, group_terms, weights
 from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.memory import sliced_tree
@@ -160,6 +160,11 @@ class EmitterBase:
         sizes = {leg: s for f in factors for leg, s in f.sig}
         out_entries = math.prod(self.size_of(sizes[leg]) for leg in out_legs)
         big = large_sum(factors, out_entries, self.size_of)
+        if big is not None:
+            pre = error_first(factors, big, out_legs, self._flops)
+            if pre is not None:  # the back-propagated error once, then each term with it
+                self.value(pre[0])
+                factors, big = pre, 1
         terms = split_terms(factors, big) if big is not None else []
         if big is not None and self._split_pays(factors, big, terms, out_legs):
             shape = tuple(self.size_of(sizes[leg]) for leg in out_legs)

@@ -38,7 +38,7 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
-from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.distribute import error_first, large_sum, split_terms
 from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.kernels import (
     bubble_kernel,
@@ -317,6 +317,10 @@ class Evaluator:
             out_entries *= self.size(leg_sizes[leg])
         big = large_sum(factors, out_entries, self.size)
         if big is not None:
+            pre = error_first(factors, big, out_legs, self.inliner.flops)
+            if pre is not None:  # the back-propagated error once, then each term with it
+                self.value(pre[0])
+                factors, big = pre, 1
             total: np.ndarray | None = None
             for c, parts in split_terms(factors, big):
                 part = self.network(parts, out_legs)
