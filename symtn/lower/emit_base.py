@@ -36,6 +36,12 @@ from symtn.lower.paths import Contraction, choose
 from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 
+_Member = tuple[float, list[tuple[str, tuple[int, ...]]], tuple[int, ...]]
+"""A group member: coefficient, (variable, labels) of its own operands, labels it shares."""
+
+MAX_TERMS = 64
+"""Terms a distributed sum is expanded into (nested large sums included) before grouping."""
+
 
 @dataclass(frozen=True)
 class Step:
@@ -222,9 +228,7 @@ class EmitterBase:
         parts: list[tuple[float, str]] = []
         cands: list[tuple[TermOps, NetworkPlan]] = []
         rest: list[tuple[float, list[Node]]] = []
-        for c, fs in terms:
-            k = self._coeff(c)
-            fs = self.inliner.choose(fs, out_legs)
+        for k, fs in self._expand(terms, out_legs, out_entries):
             if large_sum(fs, out_entries, self.size_of) is not None:
                 rest.append((k * scale, fs))
                 continue
@@ -252,6 +256,34 @@ class EmitterBase:
                 parts.append((1.0, self._grouped(tops, g, cands[g.rep][1], scale)))
         return parts
 
+    def _expand(
+        self, terms: list[tuple[sp.Expr, list[Node]]], out_legs: Sequence[str], out_entries: int
+    ) -> list[tuple[float, list[Node]]]:
+        """The terms with their own large sums distributed too (each after its back-propagated
+        error is contracted, :func:`~symtn.lower.distribute.error_first`), into one list of
+        (coefficient, factors), so that terms reached along different paths are grouped by their
+        common factors together (reverse mode: errors arriving at one place are summed before
+        they travel on). At most :data:`MAX_TERMS` terms; a split that does not pay is kept."""
+        out: list[tuple[float, list[Node]]] = []
+        queue = [(self._coeff(c), list(fs)) for c, fs in terms]
+        while queue:
+            k, fs = queue.pop(0)
+            fs = self.inliner.choose(fs, out_legs)
+            big = large_sum(fs, out_entries, self.size_of)
+            if big is None or len(out) + len(queue) >= MAX_TERMS:
+                out.append((k, fs))
+                continue
+            pre = error_first(fs, big, out_legs, self._flops)
+            if pre is not None:
+                self.value(pre[0])
+                fs, big = pre, 1
+            sub = split_terms(fs, big)
+            if not self._split_pays(fs, big, sub, out_legs):
+                out.append((k, fs))
+                continue
+            queue.extend((k * self._coeff(c), f) for c, f in sub)
+        return out
+
     def _grouped(self, terms: list[TermOps], group: Group, plan: NetworkPlan, scale: float) -> str:
         """One contraction of the group's common operands with the sum of its members' others
         (times ``scale``, folded into the coefficients of that sum)."""
@@ -263,7 +295,7 @@ class EmitterBase:
             sizes.update(more)
             found.append((terms[t].coeff * scale, ops, shared))
         every = tuple(sorted({x for _, _, shared in found for x in shared}))
-        lin = []
+        lin, found = self._subgrouped(found, every, sizes)
         for k, ops, shared in found:
             var = self._small_network(ops, shared, sizes)
             if var != "1.0" and shared != every:
@@ -284,6 +316,36 @@ class EmitterBase:
             label_sizes=sizes,
         )
         return self._contract([rep.vars[j] for j in common] + [weight], merged, 1.0)
+
+    def _subgrouped(
+        self,
+        found: list[_Member], every: tuple[int, ...], sizes: dict[int, int]
+    ) -> tuple[list[tuple[float, str]], list[_Member]]:
+        """Group the members' other factors again by what they share (a large group's members
+        often differ only in a small error tensor in front of a common weight): returns the
+        ``(1.0, variable)`` parts of the subgroups of two or more and the members left alone."""
+        full = [i for i, (_, ops, shared) in enumerate(found) if shared == every and len(ops) >= 2]
+        if len(full) < 2:
+            return [], found
+        sub = [
+            TermOps(found[i][0], tuple(v for v, _ in found[i][1]), tuple(labs for _, labs in found[i][1]),
+                    every, sizes)
+            for i in full
+        ]
+        parts: list[tuple[float, str]] = []
+        alone = set(range(len(found))) - set(full)
+        for g in group_terms(sub):
+            if len(g.members) == 1:
+                alone.add(full[g.rep])
+                continue
+            rep = sub[g.rep]
+            plan = NetworkPlan(
+                operands=tuple(Operand(-1, tuple(sizes[x] for x in labs), labs) for labs in rep.labels),
+                einsum_out=every, out_labels=every, label_sizes=sizes,
+                out_shape=tuple(sizes[x] for x in every), scale=1, zero=False,
+            )
+            parts.append((1.0, self._grouped(sub, g, plan, 1.0)))
+        return parts, [found[i] for i in sorted(alone)]
 
     def _small_network(
         self, ops: list[tuple[str, tuple[int, ...]]], out: tuple[int, ...], sizes: dict[int, int]
