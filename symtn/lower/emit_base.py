@@ -39,7 +39,7 @@ from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
 _Member = tuple[float, list[tuple[str, tuple[int, ...]]], tuple[int, ...]]
 """A group member: coefficient, (variable, labels) of its own operands, labels it shares."""
 
-MAX_TERMS = 64
+MAX_TERMS = 256
 """Terms a distributed sum is expanded into (nested large sums included) before grouping."""
 
 
