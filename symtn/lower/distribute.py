@@ -30,8 +30,14 @@ def _entries(node: Node, size_of: Callable[[sp.Expr], int]) -> int:
 def large_sum(factors: Sequence[Node], out_entries: int, size_of: Callable[[sp.Expr], int]) -> int | None:
     """Index of the sum factor worth distributing over, or None."""
     best, best_size = None, 0
-    dense = [f for f in factors if not isinstance(f, (Sum, Delta, Reshape))]  # copy tensors: no array
-    others = max((_entries(f, size_of) for f in dense), default=1)
+    # a copy tensor is never an array: it weighs as much as an identity matrix of its legs' size
+    # (a many-legged delta would otherwise count as a huge factor and block every split)
+    sized = [
+        size_of(f.dim) ** 2 if isinstance(f, Delta) else _entries(f, size_of)
+        for f in factors
+        if not isinstance(f, (Sum, Reshape))
+    ]
+    others = max(sized, default=1)
     for i, f in enumerate(factors):
         if isinstance(f, Sum):
             n = _entries(f, size_of)
