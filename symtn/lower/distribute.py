@@ -30,10 +30,12 @@ def _entries(node: Node, size_of: Callable[[sp.Expr], int]) -> int:
 def large_sum(factors: Sequence[Node], out_entries: int, size_of: Callable[[sp.Expr], int]) -> int | None:
     """Index of the sum factor worth distributing over, or None."""
     best, best_size = None, 0
-    # a copy tensor is never an array: it weighs as much as an identity matrix of its legs' size
-    # (a many-legged delta would otherwise count as a huge factor and block every split)
+    # a copy tensor is never an array; it weighs as a three-legged one at most (a heuristic: a
+    # many-legged delta, as in an attention gradient, would otherwise count as a huge factor and
+    # block every split, while up to three legs it keeps the smaller sums whole, where a
+    # contraction emitted earlier is reused)
     sized = [
-        size_of(f.dim) ** 2 if isinstance(f, Delta) else _entries(f, size_of)
+        size_of(f.dim) ** min(f.order, 3) if isinstance(f, Delta) else _entries(f, size_of)
         for f in factors
         if not isinstance(f, (Sum, Reshape))
     ]
