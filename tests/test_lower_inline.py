@@ -181,3 +181,25 @@ def test_transformer_gradient_reverse_mode_cost() -> None:
     fn = symtn.compile(prog, ["gW_Q1"], sizes=sizes)
     want = symtn.evaluate(prog["gW_Q1"], values, sizes=sizes, order=prog.order("gW_Q1"))
     np.testing.assert_allclose(_call(fn, values), want, rtol=1e-9, atol=1e-9)
+
+
+def test_evaluator_groups_transposed_terms() -> None:
+    """The evaluator's sum of the softplus Hessian's two networks is one grouped contraction
+    (``grouped_sum`` does not give up) and equals ``X^T diag(s(1-s)) X``."""
+    from symtn.ir.nodes import Sum
+    from symtn.lower.group_eval import grouped_sum
+    from symtn.lower.numpy_backend import Evaluator
+    from symtn.lower.sizes import bind_sizes
+
+    n_rows, n = 48, 10
+    rng = np.random.default_rng(12)
+    X, w = rng.standard_normal((n_rows, n)), rng.standard_normal(n)
+    values = {"X": X, "w": w, "y": np.zeros(n_rows)}
+    node = _parse(F.LOGISTIC_PROGRAMS["softplus minus y @ X @ w"])["out"]
+    assert isinstance(node, Sum) and len(node.terms) == 2
+    ev = Evaluator(values, bind_sizes(node, values, {}), np.float64)
+    ev.plan_roots([node])
+    terms = [(ev.coefficient(c), list(t.args)) for c, t in zip(node.coeffs, node.terms, strict=True)]
+    got = grouped_sum(ev, terms, node.legs)
+    assert got is not None
+    np.testing.assert_allclose(got, F.logistic_hessian(X, w), rtol=1e-10, atol=1e-12)

@@ -39,6 +39,7 @@ from symtn.ir.nodes import (
 )
 from symtn.lower.compiled import Compiled
 from symtn.lower.distribute import error_first, large_sum, split_terms
+from symtn.lower.group_eval import grouped_sum
 from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.kernels import (
     bubble_kernel,
@@ -232,8 +233,13 @@ class Evaluator:
             if pre is not None:  # the back-propagated error once, then each term with it
                 self.value(pre[0])
                 factors, big = pre, 1
+            split = split_terms(factors, big)
+            terms = [(self.coefficient(c), parts) for c, parts in split]
+            grouped = grouped_sum(self, terms, out_legs)  # type: ignore[arg-type]
+            if grouped is not None:
+                return grouped
             total: np.ndarray | None = None
-            for c, parts in split_terms(factors, big):
+            for c, parts in split:
                 part = self.network(parts, out_legs)
                 k = complex(size_value(c, self.sizes))
                 part = part * (k.real if k.imag == 0 else k)
@@ -343,6 +349,12 @@ class Evaluator:
         return factors, plan, run, contraction
 
     def _sum(self, node: Sum) -> np.ndarray:
+        live = [(c, t) for c, t in zip(node.coeffs, node.terms, strict=True) if not isinstance(t, Zero)]
+        if len(live) > 1 and all(isinstance(t, Product) and softmax_parts(t) is None for _, t in live):
+            terms = [(self.coefficient(c), list(t.args)) for c, t in live]
+            grouped = grouped_sum(self, terms, node.legs)  # type: ignore[arg-type]
+            if grouped is not None:
+                return grouped
         total = self.zeros(self.shape(node))
         for c, term in zip(node.coeffs, node.terms, strict=True):
             if isinstance(term, Zero):
