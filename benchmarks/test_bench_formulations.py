@@ -78,7 +78,15 @@ def test_logistic_hessian(benchmark: Any, name: str) -> None:
     fn = symtn.compile(_parse(F.LOGISTIC_PROGRAMS[name]), ["out"], sizes={"b": N, "n": NF})
     run = _call(fn, values)
     np.testing.assert_allclose(run(), F.logistic_hessian(X, w), rtol=1e-8, atol=1e-10)
-    _row(f"logistic Hessian, {name}", lambda: F.logistic_hessian(X, w), run, 41, benchmark)
+    _row(f"logistic Hessian, {name} (generated)", lambda: F.logistic_hessian(X, w), run, 41, benchmark)
+    prog = _parse(F.LOGISTIC_PROGRAMS[name])
+    sizes = {"b": N, "n": NF}
+    np.testing.assert_allclose(symtn.evaluate(prog["out"], values, sizes=sizes), F.logistic_hessian(X, w),
+                               rtol=1e-8, atol=1e-10)
+    ev = lambda: symtn.evaluate(prog["out"], values, sizes=sizes)  # noqa: E731
+    tr, te = interleaved([lambda: F.logistic_hessian(X, w), ev], 21)
+    case = f"logistic Hessian, {name} (evaluate)"
+    RESULTS.append((case, _ms(tr), _ms(te), f"{te / tr:.2f}x", "", ""))
 
 
 def test_mps_overlap(benchmark: Any) -> None:
