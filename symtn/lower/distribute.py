@@ -48,13 +48,31 @@ def large_sum(factors: Sequence[Node], out_entries: int, size_of: Callable[[sp.E
     return best
 
 
-def term_factors(term: Node) -> list[Node]:
-    """A term's factors, with its wires renamed apart so they can join another network."""
+def term_factors(term: Node, start: int | None = None) -> list[Node]:
+    """A term's factors, with its wires renamed apart so they can join another network.
+
+    With ``start``, the new names are ``__start``, ``__start+1``, ... (deterministic, so the same
+    network splits into the same factors on every call and its plans stay cached); the caller
+    picks ``start`` above every such name in the network. Without it, :func:`fresh` names.
+    """
     if not isinstance(term, Product):
         return [term]
-    wires = term.wires()
-    mapping = {w: fresh(w) for w in wires}
+    wires = sorted(term.wires())
+    if start is None:
+        mapping = {w: fresh(w) for w in wires}
+    else:
+        mapping = {w: f"__{start + k}" for k, w in enumerate(wires)}
     return [rename_legs(f, {k: v for k, v in mapping.items() if k in f.legset}) for f in term.args]
+
+
+def _first_free(nodes: Sequence[Node]) -> int:
+    """One more than the largest ``__k`` leg name among the nodes' free legs (1 when none)."""
+    top = 0
+    for n in nodes:
+        for leg in n.legs:
+            if leg.startswith("__") and leg[2:].isdigit():
+                top = max(top, int(leg[2:]))
+    return top + 1
 
 
 def split_terms(factors: Sequence[Node], index: int) -> list[tuple[sp.Expr, list[Node]]]:
@@ -62,8 +80,9 @@ def split_terms(factors: Sequence[Node], index: int) -> list[tuple[sp.Expr, list
     s = factors[index]
     assert isinstance(s, Sum)
     rest = [f for i, f in enumerate(factors) if i != index]
+    start = _first_free(factors)
     return [
-        (c, rest + term_factors(t))
+        (c, rest + term_factors(t, start))
         for c, t in zip(s.coeffs, s.terms, strict=True)
         if not isinstance(t, Zero) and c != 0
     ]
@@ -98,7 +117,8 @@ def error_first(
     s = factors[index]
     assert isinstance(s, Sum)
     after = cost(rest, error.legs) + sum(
-        cost([error, *term_factors(t)], out_legs) for c, t in zip(s.coeffs, s.terms, strict=True)
+        cost([error, *term_factors(t, _first_free(factors))], out_legs)
+        for c, t in zip(s.coeffs, s.terms, strict=True)
         if not isinstance(t, Zero) and c != 0
     )
     return [error, s] if after < direct else None

@@ -20,17 +20,24 @@ import opt_einsum
 from symtn.ir.nodes import Node
 from symtn.lower.distribute import large_sum
 from symtn.lower.factor import Group, TermOps, group_terms, weights
+from symtn.lower.paths import choose
 
 if TYPE_CHECKING:
     from symtn.lower.numpy_backend import Evaluator
 
 
-def _einsum(arrays: Sequence[Any], labels: Sequence[tuple[int, ...]], out: tuple[int, ...]) -> Any:
-    sym = opt_einsum.get_symbol
-    eq = ",".join("".join(sym(x) for x in labs) for labs in labels) + "->" + "".join(sym(x) for x in out)
+def _einsum(
+    arrays: Sequence[Any], labels: Sequence[tuple[int, ...]], out: tuple[int, ...], sizes: dict[int, int]
+) -> Any:
+    """The contraction along the cached path of :func:`symtn.lower.paths.choose`."""
     if len(arrays) == 1 and tuple(labels[0]) == out:
         return arrays[0]
-    return opt_einsum.contract(eq, *arrays, optimize="auto" if len(arrays) > 2 else "optimal")
+    canon: dict[int, int] = {}
+    for x in [*(x for labs in labels for x in labs), *out]:
+        canon.setdefault(x, len(canon))
+    c = choose([tuple(canon[x] for x in labs) for labs in labels], [canon[x] for x in out],
+               {canon[x]: sizes[x] for x in canon})
+    return opt_einsum.contract(c.equation, *arrays, optimize=[tuple(p) for p in c.path])
 
 
 def grouped_sum(
@@ -85,7 +92,7 @@ def _group_value(terms: list[TermOps], group: Group, arrays: dict[str, Any]) -> 
     """One group: its members' other factors summed, then one contraction with the common ones."""
     rep = terms[group.rep]
     if len(group.members) == 1:
-        return rep.coeff * _einsum([arrays[v] for v in rep.vars], rep.labels, rep.out)
+        return rep.coeff * _einsum([arrays[v] for v in rep.vars], rep.labels, rep.out, rep.sizes)
     sizes = dict(rep.sizes)
     found = []
     for t in group.members:
@@ -96,7 +103,7 @@ def _group_value(terms: list[TermOps], group: Group, arrays: dict[str, Any]) -> 
     weight: Any = 0.0
     for k, ops, shared in found:
         if ops:
-            w = _einsum([arrays[v] for v, _ in ops], [labs for _, labs in ops], shared)
+            w = _einsum([arrays[v] for v, _ in ops], [labs for _, labs in ops], shared, sizes)
             w = np.reshape(w, tuple(sizes[x] if x in shared else 1 for x in every))
         else:
             w = 1.0
@@ -104,6 +111,6 @@ def _group_value(terms: list[TermOps], group: Group, arrays: dict[str, Any]) -> 
     weight = np.broadcast_to(np.asarray(weight), tuple(sizes[x] for x in every))
     common = sorted(group.common)
     labels = [rep.labels[j] for j in common] + [every]
-    out = _einsum([arrays[rep.vars[j]] for j in common] + [weight], labels, rep.out)
+    out = _einsum([arrays[rep.vars[j]] for j in common] + [weight], labels, rep.out, sizes)
     assert math.prod(np.shape(out)) == math.prod(sizes[x] for x in rep.out)
     return out
