@@ -108,3 +108,36 @@ def test_mps_overlap(benchmark: Any) -> None:
                     f"{tc / th:.2f}x", "", ""))
     benchmark.group = "mps"
     benchmark.pedantic(fns["psi @ phi from bindings"], rounds=3, iterations=1)
+
+
+TRANSFORMER_SIZES = {"n_ctx": 128, "d_model": 256, "d_head": 32, "n_head": 8, "d_vocab": 1024, "d_mlp": 1024}
+WEIGHTS = ["W_E", "W_U", "W_OV1", "W_OV2", "W_Q1", "W_K1", "W_Q2", "W_K2"]
+
+
+def test_transformer_gradient_plan_flops(benchmark: Any) -> None:
+    """FLOPs of the plans (not timed): the bundled 2-layer transformer's loss, d/dW_Q1 alone and
+    all eight weight gradients with the loss in one function, against the forward pass."""
+    from importlib.resources import files
+
+    from symtn.lower.codegen import generate
+
+    text = files("symtn.examples").joinpath("transformer_blocks.stn").read_text()
+    text += "target: [t, v] const\nloss = -sum(target * log_softmax[v](live))\n"
+    text += "".join(f"g{w} = d(loss)/d({w})\n" for w in WEIGHTS)
+    prog = _parse(text)
+    names = ["loss"] + [f"g{w}" for w in WEIGHTS]
+
+    def plan() -> dict[str, tuple[int, int]]:
+        _, fnames, steps = generate(prog, names, sizes=TRANSFORMER_SIZES)
+        out = {}
+        for key, fname in fnames.items():
+            st = steps[fname]
+            out[key] = (sum(s.flops for s in st), max(s.largest for s in st))
+        return out
+
+    got = benchmark.pedantic(plan, rounds=1, iterations=1)
+    forward = got["loss"][0]
+    for key, label in (("gW_Q1", "d/dW_Q1 alone"), ("gW_E", "d/dW_E alone"), ("*", "loss + all 8 gradients")):
+        flops, largest = got[key]
+        RESULTS.append((f"transformer plan FLOPs, {label} / forward ({forward:,})", "", f"{flops:,} FLOP",
+                        f"{flops / forward:.1f}x (largest {largest * 8:,} B)", "", ""))
