@@ -11,6 +11,7 @@ both the result and every other factor.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 
 import sympy as sp
@@ -51,9 +52,10 @@ def large_sum(factors: Sequence[Node], out_entries: int, size_of: Callable[[sp.E
 def term_factors(term: Node, start: int | None = None) -> list[Node]:
     """A term's factors, with its wires renamed apart so they can join another network.
 
-    With ``start``, the new names are ``__start``, ``__start+1``, ... (deterministic, so the same
-    network splits into the same factors on every call and its plans stay cached); the caller
-    picks ``start`` above every such name in the network. Without it, :func:`fresh` names.
+    With ``start``, the new names are :func:`wire_name` ``(wire, start)``, ``(wire, start + 1)``,
+    ... (deterministic, so the same network splits into the same factors on every call and its
+    plans stay cached); the caller picks ``start`` with :func:`first_free`. Without it,
+    :func:`fresh` names.
     """
     if not isinstance(term, Product):
         return [term]
@@ -61,17 +63,29 @@ def term_factors(term: Node, start: int | None = None) -> list[Node]:
     if start is None:
         mapping = {w: fresh(w) for w in wires}
     else:
-        mapping = {w: f"__{start + k}" for k, w in enumerate(wires)}
+        mapping = {w: wire_name(w, start + k) for k, w in enumerate(wires)}
     return [rename_legs(f, {k: v for k, v in mapping.items() if k in f.legset}) for f in term.args]
 
 
-def _first_free(nodes: Sequence[Node]) -> int:
-    """One more than the largest ``__k`` leg name among the nodes' free legs (1 when none)."""
+_OURS = re.compile(r"^__(.*)\.(\d+)$")
+
+
+def wire_name(old: str, n: int) -> str:
+    """The ``n``-th deterministic wire name (``__k.7`` for a wire that was ``_k3`` or ``__k.2``):
+    the original leg's letters stay readable in messages, the number keeps names apart."""
+    m = _OURS.match(old)
+    base = m.group(1) if m else old.lstrip("_").rstrip("'0123456789")
+    return f"__{base}.{n}"
+
+
+def first_free(nodes: Sequence[Node]) -> int:
+    """One more than the largest :func:`wire_name` number among the nodes' free legs."""
     top = 0
     for n in nodes:
         for leg in n.legs:
-            if leg.startswith("__") and leg[2:].isdigit():
-                top = max(top, int(leg[2:]))
+            m = _OURS.match(leg)
+            if m:
+                top = max(top, int(m.group(2)))
     return top + 1
 
 
@@ -80,7 +94,7 @@ def split_terms(factors: Sequence[Node], index: int) -> list[tuple[sp.Expr, list
     s = factors[index]
     assert isinstance(s, Sum)
     rest = [f for i, f in enumerate(factors) if i != index]
-    start = _first_free(factors)
+    start = first_free(factors)
     return [
         (c, rest + term_factors(t, start))
         for c, t in zip(s.coeffs, s.terms, strict=True)
@@ -117,7 +131,7 @@ def error_first(
     s = factors[index]
     assert isinstance(s, Sum)
     after = cost(rest, error.legs) + sum(
-        cost([error, *term_factors(t, _first_free(factors))], out_legs)
+        cost([error, *term_factors(t, first_free(factors))], out_legs)
         for c, t in zip(s.coeffs, s.terms, strict=True)
         if not isinstance(t, Zero) and c != 0
     )

@@ -25,7 +25,6 @@ product recognised as a softmax is never inlined (it is computed by the stable k
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
@@ -34,13 +33,12 @@ import sympy as sp
 
 from symtn.ir.nodes import Delta, Node, Product, Reshape
 from symtn.ir.walk import rename_legs
+from symtn.lower.distribute import first_free, wire_name
 from symtn.lower.factor import MEMORY_WEIGHT
 from symtn.lower.paths import choose
 from symtn.lower.plan import ReshapeConflict, plan_network
 from symtn.lower.stable import softmax_parts
 from symtn.rewrite.alpha import alpha_key
-
-_OURS = re.compile(r"^__(\d+)$")
 
 MAX_STEPS = 16
 """Products opened one at a time (after the flat candidates) per network, at most."""
@@ -75,26 +73,21 @@ def count_uses(roots: Iterable[Node]) -> Counter[str]:
 
 
 class _Names:
-    """Deterministic fresh wire names (``__k``) above any such name already in the network, so
-    the same network always flattens to the same factors (plans stay cached across calls)."""
+    """Deterministic fresh wire names (:func:`~symtn.lower.distribute.wire_name`) above any such
+    name already in the network, so the same network always flattens to the same factors
+    (plans stay cached across calls)."""
 
     def __init__(self, factors: Sequence[Node]) -> None:
-        top = 0
-        for f in factors:
-            for leg in f.legs:
-                m = _OURS.match(leg)
-                if m:
-                    top = max(top, int(m.group(1)))
-        self.next = top + 1
+        self.next = first_free(factors)
 
-    def take(self) -> str:
+    def take(self, old: str) -> str:
         self.next += 1
-        return f"__{self.next - 1}"
+        return wire_name(old, self.next - 1)
 
 
 def _open(node: Product, names: _Names) -> list[Node]:
     """The factors of ``node`` with its wires renamed to fresh names."""
-    mapping = {w: names.take() for w in sorted(node.wires())}
+    mapping = {w: names.take(w) for w in sorted(node.wires())}
     return [rename_legs(f, {k: v for k, v in mapping.items() if k in f.legset}) for f in node.args]
 
 
