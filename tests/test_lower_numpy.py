@@ -527,7 +527,7 @@ def test_same_expression_with_new_sizes_and_dtype() -> None:
 
 
 def test_compiled_contraction_multiplies_in_place_only_into_fresh_arrays() -> None:
-    from symtn.lower.numpy_backend import Compiled
+    from symtn.lower.compiled import Compiled
 
     rng = np.random.default_rng(3)
     shapes = [(6, 4), (5, 4), (6, 3), (5, 3)]  # the longer side first: no transposes
@@ -543,7 +543,7 @@ def test_compiled_contraction_multiplies_in_place_only_into_fresh_arrays() -> No
 
 
 def test_hadamard_of_a_transposed_matrix_product_swaps_the_product() -> None:
-    from symtn.lower.numpy_backend import _untranspose
+    from symtn.lower.compiled import _untranspose
 
     lines = ["    t0 = a0 @ a1.T", "    t1 = a2 @ a3.T", "    t2 = t0 * t1.transpose((1, 0))"]
     out = _untranspose(lines, "t2")

@@ -151,6 +151,7 @@ def _function(
     used = _used_tensors([t.node for t in outs], declared)
     em = Emitter(backend, size_of, {t.name: params[t.name] for t in used})
     em.memory_limit = memory_limit
+    em.plan_roots([t.node for t in outs])
     results = []
     for t in outs:
         var = em.value(t.node)

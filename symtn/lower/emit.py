@@ -120,6 +120,9 @@ class Emitter(EmitterBase):
             if k != 1:  # c * (network): the coefficient scales the network's smallest operand
                 var = self.network(net.args, net.legs, scale=k)
                 return self._realign(var, net.legs, node.legs)
+        grouped = self._factored(live, node)
+        if grouped is not None:
+            return grouped
         parts = []
         for c, term in live:
             k = self._coeff(c)
@@ -163,6 +166,22 @@ class Emitter(EmitterBase):
         if tiled is None and len(parts) > 1 and all(v.isidentifier() or "." in v for _, v in parts):
             self.sums.setdefault(frozenset(parts), total)
         return total
+
+    def _factored(self, live: list[tuple[Any, Node]], node: Sum) -> str | None:
+        """A sum of networks (two or more, nothing else) whose terms share a common sub-network
+        up to leg renaming and transposition (``X^T D1 X - (X^T D2 X)^T``): the terms planned to
+        the sum's legs and grouped, so the common part is contracted once; None otherwise."""
+        if len(live) < 2 or not all(isinstance(t, Product) and not softmax_parts(t) for _, t in live):
+            return None
+        if any(t in self.memo for _, t in live):
+            return None
+        terms = [(c, list(t.args)) for c, t in live]
+        entries = math.prod(self.shape(node))
+        parts = self.grouped_terms(terms, node.legs, 1.0, entries, only_groups=True)
+        if not parts:
+            return None
+        expr = _linear(parts)
+        return expr if expr.isidentifier() else self.assign(expr, "terms grouped by their common factors")
 
     def _unbroadcast(self, text: str) -> str:
         """The unit-axis view behind a broadcast variable (or its transpose), else ``text``."""

@@ -26,14 +26,21 @@ from symtn.ir.nodes import (
     Sum,
 )
 from symtn.lower.codegen_backends import Backend, _tup
-from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.distribute import error_first, large_sum, split_terms
 from symtn.lower.factor import MEMORY_WEIGHT, Group, TermOps, group_terms, weights
+from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.memory import sliced_tree
 from symtn.lower.numpy_backend import alpha_key
 from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs
 from symtn.lower.paths import Contraction, choose
 from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
+
+_Member = tuple[float, list[tuple[str, tuple[int, ...]]], tuple[int, ...]]
+"""A group member: coefficient, (variable, labels) of its own operands, labels it shares."""
+
+MAX_TERMS = 256
+"""Terms a distributed sum is expanded into (nested large sums included) before grouping."""
 
 
 @dataclass(frozen=True)
@@ -99,6 +106,15 @@ class EmitterBase:
         self.sums: dict[frozenset[tuple[float, str]], str] = {}
         self.transposed: dict[str, tuple[str, list[int] | None]] = {}
         self.count = 0
+        self.inliner = Inliner(size_of, Counter(), self.has_value)
+
+    def has_value(self, node: Node) -> bool:
+        """Whether ``node``'s value (or a renamed copy's) is emitted already."""
+        return node in self.memo or alpha_key(node) in self.alpha
+
+    def plan_roots(self, nodes: Sequence[Node]) -> None:
+        """Count how often each nested product is used in ``nodes`` (for inlining decisions)."""
+        self.inliner = Inliner(self.size_of, count_uses(nodes), self.has_value)
 
     # ----------------------------------------------------------------- plumbing
     def assign(self, expr: str, comment: str = "") -> str:
@@ -144,10 +160,17 @@ class EmitterBase:
 
     def network(self, factors: Sequence[Node], out_legs: Sequence[str], scale: float = 1.0) -> str:
         """Contract factors to ``out_legs`` times ``scale`` (distributing over a large sum factor
-        first; a scale is applied to the smallest operand, not to the result)."""
+        first; a scale is applied to the smallest operand, not to the result). Nested products
+        are inlined where that is cheaper (:mod:`symtn.lower.inline`)."""
+        factors = self.inliner.choose(factors, out_legs)
         sizes = {leg: s for f in factors for leg, s in f.sig}
         out_entries = math.prod(self.size_of(sizes[leg]) for leg in out_legs)
         big = large_sum(factors, out_entries, self.size_of)
+        if big is not None:
+            pre = error_first(factors, big, out_legs, self._flops)
+            if pre is not None:  # the back-propagated error once, then each term with it
+                self.value(pre[0])
+                factors, big = pre, 1
         terms = split_terms(factors, big) if big is not None else []
         if big is not None and self._split_pays(factors, big, terms, out_legs):
             shape = tuple(self.size_of(sizes[leg]) for leg in out_legs)
@@ -185,32 +208,81 @@ class EmitterBase:
     ) -> str:
         """``sum_t c_t network_t``, terms sharing a common sub-network contracted together
         through it (:mod:`symtn.lower.factor`)."""
+        parts = self.grouped_terms(terms, out_legs, scale, out_entries)
+        expr = _linear(parts) if parts else self.backend.zeros(shape)
+        return expr if expr.isidentifier() else self.assign(expr, "distributed over a large sum")
+
+    def grouped_terms(
+        self,
+        terms: list[tuple[sp.Expr, list[Node]]],
+        out_legs: Sequence[str],
+        scale: float,
+        out_entries: int,
+        only_groups: bool = False,
+    ) -> list[tuple[float, str]]:
+        """``(coefficient, variable)`` parts whose sum is ``scale * sum_t c_t network_t``, each
+        network planned to the legs ``out_legs`` (so a term written transposed matches the
+        others) and terms with a common sub-network grouped (:func:`symtn.lower.factor.group_terms`).
+        With ``only_groups``, nothing is emitted unless some group has two or more members
+        (the result is then empty)."""
         parts: list[tuple[float, str]] = []
         cands: list[tuple[TermOps, NetworkPlan]] = []
-        for c, fs in terms:
-            k = self._coeff(c)
+        rest: list[tuple[float, list[Node]]] = []
+        for k, fs in self._expand(terms, out_legs, out_entries):
             if large_sum(fs, out_entries, self.size_of) is not None:
-                parts.append((k * scale, self.network(fs, out_legs)))
+                rest.append((k * scale, fs))
                 continue
             work, plan = self._plan(fs, out_legs)
             if plan.zero:
                 continue
             if len(plan.out_labels) != len(plan.out_shape) or not plan.operands:
-                parts.append((k * scale, self.network(fs, out_legs)))
+                rest.append((k * scale, fs))
                 continue
             ops = self._operand_vars(work, plan)
             labels = tuple(op.labels for op in plan.operands)
             term = TermOps(k * plan.scale, tuple(ops), labels, plan.out_labels, dict(plan.label_sizes))
             cands.append((term, replace(plan, scale=1)))
         tops = [t for t, _ in cands]
-        for g in group_terms(tops):
+        groups = group_terms(tops)
+        if only_groups and all(len(g.members) == 1 for g in groups):
+            return []
+        for k, fs in rest:
+            parts.append((k, self.network(fs, out_legs)))
+        for g in groups:
             if len(g.members) == 1:  # the coefficient scales the smallest operand
                 k = tops[g.rep].coeff * scale
                 parts.append((1.0, self._contract(list(tops[g.rep].vars), cands[g.rep][1], k)))
             else:
                 parts.append((1.0, self._grouped(tops, g, cands[g.rep][1], scale)))
-        expr = _linear(parts) if parts else self.backend.zeros(shape)
-        return expr if expr.isidentifier() else self.assign(expr, "distributed over a large sum")
+        return parts
+
+    def _expand(
+        self, terms: list[tuple[sp.Expr, list[Node]]], out_legs: Sequence[str], out_entries: int
+    ) -> list[tuple[float, list[Node]]]:
+        """The terms with their own large sums distributed too (each after its back-propagated
+        error is contracted, :func:`~symtn.lower.distribute.error_first`), into one list of
+        (coefficient, factors), so that terms reached along different paths are grouped by their
+        common factors together (reverse mode: errors arriving at one place are summed before
+        they travel on). At most :data:`MAX_TERMS` terms; a split that does not pay is kept."""
+        out: list[tuple[float, list[Node]]] = []
+        queue = [(self._coeff(c), list(fs)) for c, fs in terms]
+        while queue:
+            k, fs = queue.pop(0)
+            fs = self.inliner.choose(fs, out_legs)
+            big = large_sum(fs, out_entries, self.size_of)
+            if big is None or len(out) + len(queue) >= MAX_TERMS:
+                out.append((k, fs))
+                continue
+            pre = error_first(fs, big, out_legs, self._flops)
+            if pre is not None:
+                self.value(pre[0])
+                fs, big = pre, 1
+            sub = split_terms(fs, big)
+            if not self._split_pays(fs, big, sub, out_legs):
+                out.append((k, fs))
+                continue
+            queue.extend((k * self._coeff(c), f) for c, f in sub)
+        return out
 
     def _grouped(self, terms: list[TermOps], group: Group, plan: NetworkPlan, scale: float) -> str:
         """One contraction of the group's common operands with the sum of its members' others
@@ -223,7 +295,7 @@ class EmitterBase:
             sizes.update(more)
             found.append((terms[t].coeff * scale, ops, shared))
         every = tuple(sorted({x for _, _, shared in found for x in shared}))
-        lin = []
+        lin, found = self._subgrouped(found, every, sizes)
         for k, ops, shared in found:
             var = self._small_network(ops, shared, sizes)
             if var != "1.0" and shared != every:
@@ -244,6 +316,36 @@ class EmitterBase:
             label_sizes=sizes,
         )
         return self._contract([rep.vars[j] for j in common] + [weight], merged, 1.0)
+
+    def _subgrouped(
+        self,
+        found: list[_Member], every: tuple[int, ...], sizes: dict[int, int]
+    ) -> tuple[list[tuple[float, str]], list[_Member]]:
+        """Group the members' other factors again by what they share (a large group's members
+        often differ only in a small error tensor in front of a common weight): returns the
+        ``(1.0, variable)`` parts of the subgroups of two or more and the members left alone."""
+        full = [i for i, (_, ops, shared) in enumerate(found) if shared == every and len(ops) >= 2]
+        if len(full) < 2:
+            return [], found
+        sub = [
+            TermOps(found[i][0], tuple(v for v, _ in found[i][1]), tuple(labs for _, labs in found[i][1]),
+                    every, sizes)
+            for i in full
+        ]
+        parts: list[tuple[float, str]] = []
+        alone = set(range(len(found))) - set(full)
+        for g in group_terms(sub):
+            if len(g.members) == 1:
+                alone.add(full[g.rep])
+                continue
+            rep = sub[g.rep]
+            plan = NetworkPlan(
+                operands=tuple(Operand(-1, tuple(sizes[x] for x in labs), labs) for labs in rep.labels),
+                einsum_out=every, out_labels=every, label_sizes=sizes,
+                out_shape=tuple(sizes[x] for x in every), scale=1, zero=False,
+            )
+            parts.append((1.0, self._grouped(sub, g, plan, 1.0)))
+        return parts, [found[i] for i in sorted(alone)]
 
     def _small_network(
         self, ops: list[tuple[str, tuple[int, ...]]], out: tuple[int, ...], sizes: dict[int, int]
@@ -287,6 +389,7 @@ class EmitterBase:
             shapes = [op.shape for op in plan.operands]
             c = choose([op.labels for op in plan.operands], plan.einsum_out, plan.label_sizes)
             eq, path, flops, big = c.equation, [tuple(p) for p in c.path], c.flops, c.largest
+            method = c.method
             note = f"{eq}: {flops:,} flops, largest intermediate {big:,}"
             sliced = self._sliced(c, plan) if b.name == "numpy" else None
             if sliced is not None:
@@ -299,15 +402,18 @@ class EmitterBase:
                 how = f"{c.method}; sliced over [{', '.join(legs)}] in {tree.nslices} slices"
                 self.steps.append(Step(core, eq, flops, big, tuple(path), how, ()))
             elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
-                eq, ops, shapes, path = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
+                eq, ops, shapes, path, flops = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
+                before = self.count
                 core = lower_path(eq, ops, shapes, path, self.assign, note, self.pairs)
                 core = core if core.isidentifier() else self.assign(core)
+                if self.count == before:  # every statement was emitted before: nothing new to run
+                    flops, method = 0, "reused"
             else:
                 core = self.assign(b.einsum(eq, ops, path, shapes), note)
             if sliced is None:
                 names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
                 legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
-                self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs))
+                self.steps.append(Step(core, eq, flops, big, tuple(path), method, legs))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
@@ -337,19 +443,20 @@ class EmitterBase:
         path: list[tuple[int, ...]],
         flops: int,
         label_sizes: dict[int, int],
-    ) -> tuple[str, list[str], list[tuple[int, ...]], list[tuple[int, ...]]]:
+    ) -> tuple[str, list[str], list[tuple[int, ...]], list[tuple[int, ...]], int]:
         """The contraction with products of operand pairs emitted by earlier networks reused
         (a gradient's back-propagated error times a weight, needed by two gradients), when the
-        rest costs no more FLOPs than the whole did."""
+        rest costs no more FLOPs than the whole did. Returns the contraction to run and its FLOPs
+        (the reused products were counted where they were first computed)."""
         ins, out = eq.split("->")
         new_ops, terms = reuse_pairs(ops, ins.split(","), out, self.pairs)
         if new_ops == ops:
-            return eq, ops, shapes, path
+            return eq, ops, shapes, path, flops
         label = {opt_einsum.get_symbol(x): x for x in label_sizes}
         c = choose([[label[ch] for ch in t] for t in terms], [label[ch] for ch in out], label_sizes)
         if c.flops > flops:
-            return eq, ops, shapes, path
-        return c.equation, new_ops, [tuple(s) for s in c.shapes], [tuple(p) for p in c.path]
+            return eq, ops, shapes, path, flops
+        return c.equation, new_ops, [tuple(s) for s in c.shapes], [tuple(p) for p in c.path], c.flops
 
     def _shifted(self, work: Sequence[Node], plan: NetworkPlan) -> dict[int, str]:
         """Stable replacements for ``exp(y)`` and ``(sum[L](exp(y)))^-k`` operands (by position).

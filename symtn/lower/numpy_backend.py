@@ -14,14 +14,13 @@ Recognised softmax / logsumexp patterns (:mod:`symtn.lower.stable`) subtract the
 from __future__ import annotations
 
 import math
-import re
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import sympy as sp
-from opt_einsum import contract_expression, get_symbol
+from opt_einsum import get_symbol
 
 from symtn.errors import EvaluationError, NoRuleError, SymtnError
 from symtn.ir.nodes import (
@@ -38,7 +37,10 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
-from symtn.lower.distribute import large_sum, split_terms
+from symtn.lower.compiled import Compiled
+from symtn.lower.distribute import error_first, large_sum, split_terms
+from symtn.lower.group_eval import grouped_sum
+from symtn.lower.inline import Inliner, count_uses
 from symtn.lower.kernels import (
     bubble_kernel,
     elementwise_kernel,
@@ -48,7 +50,6 @@ from symtn.lower.kernels import (
     shifted_mask,
 )
 from symtn.lower.memory import contract_sliced, refusal, resolve_limit, sliced_tree
-from symtn.lower.pairwise import lower_path
 from symtn.lower.paths import OPT_EINSUM_MAX, Contraction, choose
 from symtn.lower.plan import NetworkPlan, ReshapeConflict, plan_network
 from symtn.lower.sizes import bind_sizes, int_size, size_value
@@ -67,94 +68,6 @@ def alpha_key(node: Node) -> str:
     equal values with axes in the same order, so one array serves every renamed copy of a
     sub-network."""
     return structure_key(node)
-
-
-class Compiled:
-    """One planned contraction, callable on its operands.
-
-    numpy arrays run through straight-line numpy code for the path (``pairwise.lower_path``: one
-    BLAS call per pairwise step on transposed views, ``*`` for Hadamard steps; no per-call path
-    bookkeeping); other array types (dask) through opt_einsum's ``contract_expression``.
-    """
-
-    def __init__(self, equation: str, shapes: list[tuple[int, ...]], path: list[tuple[int, ...]]) -> None:
-        self.expr = contract_expression(equation, *shapes, optimize=path)
-        lines: list[str] = []
-
-        def assign(expression: str, comment: str = "") -> str:
-            var = f"t{len(lines)}"
-            lines.append(f"    {var} = {expression}")
-            return var
-
-        ops = [f"a{i}" for i in range(len(shapes))]
-        result = lower_path(equation, ops, shapes, path, assign)
-        lines = _in_place(_untranspose(lines, result), result)
-        source = f"def run({', '.join(ops)}):\n" + "\n".join(lines) + f"\n    return {result}\n"
-        namespace: dict[str, Any] = {"numpy": np}
-        exec(compile(source, "<symtn contraction>", "exec"), namespace)  # noqa: S102 - our own code
-        self.fast: Callable[..., Any] = namespace["run"]
-        self.source = source
-
-    def __call__(self, *arrays: Any) -> Any:
-        if all(type(a) is np.ndarray for a in arrays):
-            return self.fast(*arrays)
-        return self.expr(*arrays)
-
-
-_PRODUCT = re.compile(r"^    (t\d+) = (t\d+) \* (t\d+)$")
-_FRESH = re.compile(
-    r"^    t\d+ = (a\d+|t\d+)(\.T)? @ |^    t\d+ = numpy\.tensordot\(|^    t\d+ = t\d+ \* t\d+$"
-)
-
-
-_MATMUL = re.compile(r"^    (t\d+) = (\w+)(\.T)? @ (\w+)(\.T)?$")
-_TRANSPOSED = re.compile(r"^    (t\d+) = (t\d+) \* (t\d+)\.transpose\(\(1, 0\)\)$")
-
-
-def _flip(x: str) -> str:
-    return x[:-2] if x.endswith(".T") else f"{x}.T"
-
-
-def _untranspose(lines: list[str], result: str) -> list[str]:
-    """``tK = tI * tJ.transpose((1, 0))`` with ``tJ = X @ Y`` used only there: compute
-    ``tJ = Y^T @ X^T`` instead (the same BLAS call with the roles swapped), so the Hadamard
-    product reads both operands in memory order instead of one across its rows."""
-    out = list(lines)
-    defs = {m.group(1): k for k, line in enumerate(lines) if (m := _MATMUL.match(line))}
-    for k, line in enumerate(lines):
-        m = _TRANSPOSED.match(line)
-        if m is None or m.group(3) not in defs:
-            continue
-        target, x, y = m.groups()
-        rest = "\n".join(lines[:k] + lines[k + 1 :]) + "\n" + result
-        if len(re.findall(rf"\b{y}\b", rest)) != 1:  # only its definition: no other use
-            continue
-        d = _MATMUL.match(lines[defs[y]])
-        assert d is not None
-        left, right = d.group(2) + (d.group(3) or ""), d.group(4) + (d.group(5) or "")
-        out[defs[y]] = f"    {y} = {_flip(right)} @ {_flip(left)}"
-        out[k] = f"    {target} = {x} * {y}"
-    return out
-
-
-def _in_place(lines: list[str], result: str) -> list[str]:
-    """``tK = tI * tJ`` as ``numpy.multiply(tI, tJ, out=tI)`` when ``tI`` is a fresh array (a
-    matrix product's or an earlier product's result, not a view of an input) used nowhere else:
-    one full-size allocation fewer per Hadamard step."""
-    fresh = {line.split(" = ", 1)[0].strip() for line in lines if _FRESH.match(line)}
-    out = list(lines)
-    for k, line in enumerate(lines):
-        m = _PRODUCT.match(line)
-        if m is None or m.group(2) not in fresh:
-            continue
-        target, x, y = m.groups()
-        later = "\n".join(lines[k + 1 :]) + "\n" + result
-        if x == y or re.search(rf"\b{x}\b", later):
-            continue
-        inplace = f"numpy.multiply({x}, {y}, out={x})"  # only into an array of the result's shape
-        guard = f"type({x}) is numpy.ndarray and {x}.shape == numpy.shape({y})"
-        out[k] = f"    {target} = {inplace} if {guard} else {x} * {y}"
-    return out
 
 
 PLAN_CACHE_SIZE = 4096
@@ -202,6 +115,15 @@ class Evaluator:
         self.inputs: list[np.ndarray] = []
         self._sizes: dict[sp.Expr, int] = {}
         self._coeffs: dict[sp.Expr, float | complex] = {}
+        self.inliner = Inliner(self.size, Counter(), self.has_value)
+
+    def has_value(self, node: Node) -> bool:
+        """Whether ``node``'s value (or a renamed copy's) is computed already."""
+        return node in self.memo or alpha_key(node) in self.alpha
+
+    def plan_roots(self, nodes: Sequence[Node]) -> None:
+        """Count how often each nested product is used in ``nodes`` (for inlining decisions)."""
+        self.inliner = Inliner(self.size, count_uses(nodes), self.has_value)
 
     def size(self, expr: sp.Expr) -> int:
         """A size expression as an int (cached per expression)."""
@@ -303,15 +225,26 @@ class Evaluator:
         return a
 
     def network(self, factors: Sequence[Node], out_legs: Sequence[str]) -> np.ndarray:
-        """Contract a list of factors to the free legs ``out_legs`` (in that order)."""
+        """Contract a list of factors to the free legs ``out_legs`` (in that order); nested
+        products are inlined where that is cheaper (:mod:`symtn.lower.inline`)."""
+        factors = self.inliner.choose(factors, out_legs)
         out_entries = 1
         leg_sizes = {leg: s for f in factors for leg, s in f.sig}
         for leg in out_legs:
             out_entries *= self.size(leg_sizes[leg])
         big = large_sum(factors, out_entries, self.size)
         if big is not None:
+            pre = error_first(factors, big, out_legs, self.inliner.flops)
+            if pre is not None:  # the back-propagated error once, then each term with it
+                self.value(pre[0])
+                factors, big = pre, 1
+            split = split_terms(factors, big)
+            terms = [(self.coefficient(c), parts) for c, parts in split]
+            grouped = grouped_sum(self, terms, out_legs)  # type: ignore[arg-type]
+            if grouped is not None:
+                return grouped
             total: np.ndarray | None = None
-            for c, parts in split_terms(factors, big):
+            for c, parts in split:
                 part = self.network(parts, out_legs)
                 k = complex(size_value(c, self.sizes))
                 part = part * (k.real if k.imag == 0 else k)
@@ -425,6 +358,12 @@ class Evaluator:
         return factors, plan, run, contraction
 
     def _sum(self, node: Sum) -> np.ndarray:
+        live = [(c, t) for c, t in zip(node.coeffs, node.terms, strict=True) if not isinstance(t, Zero)]
+        if len(live) > 1 and all(isinstance(t, Product) and softmax_parts(t) is None for _, t in live):
+            terms = [(self.coefficient(c), list(t.args)) for c, t in live]
+            grouped = grouped_sum(self, terms, node.legs)  # type: ignore[arg-type]
+            if grouped is not None:
+                return grouped
         total = self.zeros(self.shape(node))
         for c, term in zip(node.coeffs, node.terms, strict=True):
             if isinstance(term, Zero):
@@ -581,6 +520,7 @@ def evaluate_many(
         evaluator = DaskEvaluator(values, bound, dtype, limit, chunk_size)
     else:
         evaluator = Evaluator(values, bound, dtype, limit)
+    evaluator.plan_roots(list(nodes.values()))
     wants: dict[str, tuple[str, ...]] = {}
     for name, node in nodes.items():
         want = tuple(orders.get(name, node.legs))

@@ -8,7 +8,8 @@ could not be shared. Here each step of the path becomes the cheapest numpy spell
 - a product with no summed label (Hadamard, outer, scaling rows): ``x * y`` on broadcast views;
 - one summed label between a matrix/vector and a matrix/vector: ``x @ y`` on transposed views
   (BLAS, no copy);
-- other contractions without shared kept labels: ``numpy.tensordot``;
+- other contractions without shared kept labels: ``numpy.tensordot`` (a full inner product of
+  two arrays whose axes come in different orders: ``numpy.einsum``, which reads them in place);
 - anything else (diagonals, batched contractions): ``numpy.einsum`` on that pair only.
 
 Each statement goes through the emitter's ``assign``, so an identical step in two networks (the
@@ -90,6 +91,10 @@ class _Lowering:
             a = x if xl in (c, xk + c) else f"{x}.T"
             b = y if yl in (c, c + yk) else f"{y}.T"
             return self.emit(f"{a} @ {b}"), xk + yk
+        if not xk and not yk and xl != yl:
+            # a full inner product of differently ordered arrays: tensordot would copy one of
+            # them into the other's order first (several times slower than einsum's one pass)
+            return self.einsum(x, xl, y, yl, keep)
         axes = (_tup([xl.index(c) for c in con]), _tup([yl.index(c) for c in con]))
         return self.emit(f"numpy.tensordot({x}, {y}, axes=({axes[0]}, {axes[1]}))"), xk + yk
 

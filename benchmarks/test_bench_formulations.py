@@ -1,0 +1,143 @@
+"""One computation written several ways must cost the same (issue 11): ratios against a closed form.
+
+For each formulation in :mod:`benchmarks.formulations` the generated numpy code (``symtn.compile``,
+with sizes: shape-generic modules are another branch's work) and, for the bilinear case, the
+numpy evaluator are checked against the closed form, then timed interleaved with it in one
+process (medians). Targets: within 1.2x of the Gram formula (bilinear inner product, d = 256,
+h = 1024), of ``X^T diag(s(1-s)) X`` (logistic Hessian, X 2048 x 256), and of the chain form
+(26-site MPS overlap, bond 32: symtn's code for the chain written as one binding; the
+hand-written transfer-matrix sweep is reported too).
+Run: see benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import inspect
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import symtn
+from benchmarks import formulations as F
+from benchmarks.conftest import RESULTS, interleaved
+
+D, H = 256, 1024
+N, NF = 2048, 256
+SITES, CHI = 26, 32
+
+
+def _ms(t: float) -> str:
+    return f"{t * 1e3:.3g} ms"
+
+
+def _call(fn: Any, values: dict[str, np.ndarray]) -> Callable[[], Any]:
+    args = [values[k] for k in inspect.signature(fn).parameters]
+    return lambda: fn(*args)
+
+
+def _parse(src: str) -> symtn.Program:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # W301: p1 and p10 look alike (the MPS legs)
+        return symtn.parse(src)
+
+
+def _row(case: str, ref: Callable[[], Any], got: Callable[[], Any], rounds: int, benchmark: Any) -> None:
+    tr, tg = interleaved([ref, got], rounds)
+    RESULTS.append((case, _ms(tr), _ms(tg), f"{tg / tr:.2f}x", "", ""))
+    benchmark.extra_info.update(symtn_s=tg, reference_s=tr, ratio=tg / tr)
+    benchmark.group = case
+    benchmark.pedantic(got, rounds=3, iterations=1)
+
+
+@pytest.mark.parametrize("name", list(F.BILINEAR_PROGRAMS))
+def test_bilinear_inner(benchmark: Any, name: str) -> None:
+    v = F.bilinear_inputs(D, H)
+    ref = F.gram(v)
+    prog = _parse(F.BILINEAR_PROGRAMS[name])
+    args = F.bilinear_args(name, v)
+    fn = symtn.compile(prog, ["out"], sizes={"d": D, "h": H})
+    run = _call(fn, args)
+    assert abs(float(run()) - ref) <= 1e-9 * abs(ref)
+    sizes = {"d": D, "h": H}
+    ev = float(symtn.evaluate(prog["out"], args, sizes=sizes))
+    assert abs(ev - ref) <= 1e-9 * abs(ref)
+    _row(f"bilinear inner product, {name} (generated)", lambda: F.gram(v), run, 15, benchmark)
+    tr, te = interleaved([lambda: F.gram(v), lambda: symtn.evaluate(prog["out"], args, sizes=sizes)], 9)
+    case = f"bilinear inner product, {name} (evaluate)"
+    RESULTS.append((case, _ms(tr), _ms(te), f"{te / tr:.2f}x", "", ""))
+
+
+@pytest.mark.parametrize("name", list(F.LOGISTIC_PROGRAMS))
+def test_logistic_hessian(benchmark: Any, name: str) -> None:
+    rng = np.random.default_rng(0)
+    X, w = rng.standard_normal((N, NF)) / 16, rng.standard_normal(NF)
+    values = {"X": X, "Xt": np.ascontiguousarray(X.T), "w": w, "y": (rng.random(N) < 0.5).astype(float)}
+    fn = symtn.compile(_parse(F.LOGISTIC_PROGRAMS[name]), ["out"], sizes={"b": N, "n": NF})
+    run = _call(fn, values)
+    np.testing.assert_allclose(run(), F.logistic_hessian(X, w), rtol=1e-8, atol=1e-10)
+    _row(f"logistic Hessian, {name} (generated)", lambda: F.logistic_hessian(X, w), run, 41, benchmark)
+    prog = _parse(F.LOGISTIC_PROGRAMS[name])
+    sizes = {"b": N, "n": NF}
+    np.testing.assert_allclose(symtn.evaluate(prog["out"], values, sizes=sizes), F.logistic_hessian(X, w),
+                               rtol=1e-8, atol=1e-10)
+    ev = lambda: symtn.evaluate(prog["out"], values, sizes=sizes)  # noqa: E731
+    tr, te = interleaved([lambda: F.logistic_hessian(X, w), ev], 21)
+    case = f"logistic Hessian, {name} (evaluate)"
+    RESULTS.append((case, _ms(tr), _ms(te), f"{te / tr:.2f}x", "", ""))
+
+
+def test_mps_overlap(benchmark: Any) -> None:
+    v = F.mps_inputs(SITES, CHI)
+    ref = F.mps_overlap(v, SITES)
+    progs = F.mps_programs(SITES)
+    sizes = {"chi": CHI, "two": 2}
+    fns = {k: _call(symtn.compile(_parse(src), ["out"], sizes=sizes), v) for k, src in progs.items()}
+    for k, run in fns.items():
+        assert abs(float(run()) - ref) <= 1e-9 * abs(ref), k
+    chain = fns["one chain"]
+    for k, run in fns.items():
+        if k != "one chain":
+            tr, tg = interleaved([chain, run], 21)
+            case = f"{SITES}-site MPS overlap, {k} vs one chain"
+            RESULTS.append((case, _ms(tr), _ms(tg), f"{tg / tr:.2f}x", "", ""))
+    th, tc = interleaved([lambda: F.mps_overlap(v, SITES), chain], 21)
+    RESULTS.append((f"{SITES}-site MPS overlap, one chain vs hand-written sweep", _ms(th), _ms(tc),
+                    f"{tc / th:.2f}x", "", ""))
+    benchmark.group = "mps"
+    benchmark.pedantic(fns["psi @ phi from bindings"], rounds=3, iterations=1)
+
+
+TRANSFORMER_SIZES = {"n_ctx": 128, "d_model": 256, "d_head": 32, "n_head": 8, "d_vocab": 1024, "d_mlp": 1024}
+WEIGHTS = ["W_E", "W_U", "W_OV1", "W_OV2", "W_Q1", "W_K1", "W_Q2", "W_K2"]
+
+
+def test_transformer_gradient_plan_flops(benchmark: Any) -> None:
+    """FLOPs of the plans (not timed): the bundled 2-layer transformer's loss, d/dW_Q1 alone and
+    all eight weight gradients with the loss in one function, against the forward pass."""
+    from importlib.resources import files
+
+    from symtn.lower.codegen import generate
+
+    text = files("symtn.examples").joinpath("transformer_blocks.stn").read_text()
+    text += "target: [t, v] const\nloss = -sum(target * log_softmax[v](live))\n"
+    text += "".join(f"g{w} = d(loss)/d({w})\n" for w in WEIGHTS)
+    prog = _parse(text)
+    names = ["loss"] + [f"g{w}" for w in WEIGHTS]
+
+    def plan() -> dict[str, tuple[int, int]]:
+        _, fnames, steps = generate(prog, names, sizes=TRANSFORMER_SIZES)
+        out = {}
+        for key, fname in fnames.items():
+            st = steps[fname]
+            out[key] = (sum(s.flops for s in st), max(s.largest for s in st))
+        return out
+
+    got = benchmark.pedantic(plan, rounds=1, iterations=1)
+    forward = got["loss"][0]
+    for key, label in (("gW_Q1", "d/dW_Q1 alone"), ("gW_E", "d/dW_E alone"), ("*", "loss + all 8 gradients")):
+        flops, largest = got[key]
+        RESULTS.append((f"transformer plan FLOPs, {label} / forward ({forward:,})", "", f"{flops:,} FLOP",
+                        f"{flops / forward:.1f}x (largest {largest * 8:,} B)", "", ""))
