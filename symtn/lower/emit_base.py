@@ -48,9 +48,19 @@ class Step:
     path: tuple[tuple[int, ...], ...]
     method: str = ""
     largest_legs: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str, int], ...] = ()
+    """Every einsum label with its leg name and size (sizes print as source in generic code)."""
 
 
 _VAR = re.compile(r"\bt_\d+\b")
+
+
+def _labels(plan: NetworkPlan) -> tuple[tuple[str, str, int], ...]:
+    """The plan's einsum labels with their legs and sizes (for :attr:`Step.labels`)."""
+    return tuple(
+        (opt_einsum.get_symbol(x), plan.label_legs.get(x, opt_einsum.get_symbol(x)), n)
+        for x, n in plan.label_sizes.items()
+    )
 
 
 def _perm(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
@@ -275,7 +285,7 @@ class EmitterBase:
         """The einsum of ``ops`` (the plan's operands) times ``scale``, with the plan's corners."""
         b = self.backend
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
-        rest = scale * plan.scale
+        rest = plan.scale * scale  # a size-dependent scale keeps its source (codegen_sizes)
         if rest != 1 and len(ops) >= 2:
             small = min(range(len(ops)), key=lambda i: math.prod(plan.operands[i].shape))
             ops[small] = self.assign(f"{rest!r} * {ops[small]}")
@@ -297,7 +307,7 @@ class EmitterBase:
                 core = self.assign(call, note)
                 big = max(int(tree.max_size()), math.prod(plan.label_sizes[x] for x in plan.einsum_out))
                 how = f"{c.method}; sliced over [{', '.join(legs)}] in {tree.nslices} slices"
-                self.steps.append(Step(core, eq, flops, big, tuple(path), how, ()))
+                self.steps.append(Step(core, eq, flops, big, tuple(path), how, (), _labels(plan)))
             elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
                 eq, ops, shapes, path = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
                 core = lower_path(eq, ops, shapes, path, self.assign, note, self.pairs)
@@ -307,7 +317,7 @@ class EmitterBase:
             if sliced is None:
                 names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
                 legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
-                self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs))
+                self.steps.append(Step(core, eq, flops, big, tuple(path), c.method, legs, _labels(plan)))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
@@ -475,5 +485,8 @@ class EmitterBase:
         return self.assign(b.einsum(eq, ops, path), "output legs joined by a delta")
 
     def _coeff(self, c: sp.Expr) -> float:
+        coeff = getattr(self.size_of, "coeff", None)
+        if coeff is not None:  # generated code: a size-dependent coefficient keeps its source
+            return coeff(c)  # type: ignore[no-any-return]
         subs = {s: self.size_of(s) for s in c.free_symbols}
         return float(c.subs(subs))
