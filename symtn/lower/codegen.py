@@ -131,8 +131,35 @@ def _dtype(dtype: Any) -> str:
 
 
 def _code_lines(text: str) -> list[str]:
-    """The lines of a module without comments (they quote FLOP counts at planning sizes)."""
-    return [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    """The lines of a module without comments (they quote FLOP counts at planning sizes) and
+    without the memory check's list of intermediates (its order may differ between passes)."""
+    out, inside = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith("_check_memory(_key"):
+            inside = True
+        elif inside and line.strip() == "))":
+            inside = False
+        elif not inside and not line.lstrip().startswith("#"):
+            out.append(line)
+    return out
+
+
+def _opened(outs: list[Target], tensors: list[Tensor], given: Mapping[str, int]) -> list[str]:
+    symbols: set[str] = set()
+    for t in outs:
+        symbols |= set(node_symbols(t.node))
+    for v in tensors:
+        symbols |= {x.name for _, size in v.slots for x in size.free_symbols}
+    return open_symbols(dict.fromkeys(symbols), given)
+
+
+def planning_sizes(
+    source: Any, names: Sequence[str] | None = None, sizes: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """The representative values :func:`generate` plans with for sizes ``sizes`` leaves open."""
+    outs, declared = targets(source, names)
+    opened = _opened(outs, used_tensors([t.node for t in outs], declared), _given(sizes))
+    return {name: REPRESENTATIVE[0] + 2 * k for k, name in enumerate(opened)}
 
 
 def generate(
@@ -166,12 +193,7 @@ def generate(
     outs, declared = targets(source, names, orders)
     given = _given(sizes)
     all_tensors = used_tensors([t.node for t in outs], declared)
-    symbols: set[str] = set()
-    for t in outs:
-        symbols |= set(node_symbols(t.node))
-    for v in all_tensors:
-        symbols |= {x.name for _, size in v.slots for x in size.free_symbols}
-    opened = open_symbols(dict.fromkeys(symbols), given)
+    opened = _opened(outs, all_tensors, given)
     taken = set(_RESERVED)
     fnames = {t.name: sanitize(t.name, taken) for t in outs}
     params = {t.name: sanitize(t.name, taken) for t in all_tensors}

@@ -88,9 +88,7 @@ def _leg_spec(v: Tensor, param: str, spec: Spec) -> tuple[tuple[Any, ...], list[
             if isinstance(val, SizeInt):
                 legs.append((leg, None, ""))
                 declared = size_str(s)
-                checks.append(
-                    f"_check_size({v.name!r}, {leg!r}, {param}.shape[{k}], {val}, {declared!r})"
-                )
+                checks.append(f"_check_size({v.name!r}, {leg!r}, {param}.shape[{k}], {val}, {declared!r})")
             else:
                 legs.append((leg, int(val), f"declared {size_str(s)} = {val}"))
     return (v.name, tuple(legs)), checks
@@ -101,8 +99,8 @@ def _leg_name(leg: str) -> str:
     return re.sub(r"\d+$", "", leg) if leg.startswith("_") else leg
 
 
-def _memory_lines(fname: str, owned: list[tuple[str, list[Step]]], text: str, sizes_key: str) -> list[str]:
-    """The once-per-shape memory check of a function (every intermediate its plan allocates)."""
+def _memory_items(owned: list[tuple[str, list[Step]]], text: str) -> str:
+    """The ``(binding, legs, entries)`` tuples of every intermediate the plan allocates (source)."""
     found: dict[tuple[str, str], str] = {}
     for binding, steps in owned:
         for st in steps:
@@ -115,14 +113,16 @@ def _memory_lines(fname: str, owned: list[tuple[str, list[Step]]], text: str, si
                 entries = math.prod(label[ch][1] for ch in labs)
                 legs = ", ".join(_leg_name(label[ch][0]) for ch in labs)
                 found.setdefault((legs, str(entries)), binding)
-    if not found:
-        return []
-    items = "".join(f"\n            ({b!r}, {legs!r}, {e})," for (legs, e), b in found.items())
-    return [
-        f"    _key = ({fname!r}, {sizes_key}MEMORY_LIMIT)",
-        "    if _key not in _CHECKED:",
-        f"        _check_memory(_key, ({items}\n        ))",
-    ]
+    return "".join(f"\n            ({b!r}, {legs!r}, {e})," for (legs, e), b in found.items())
+
+
+def _reader(name: str, used: list[Tensor], spec: Spec) -> str:
+    """``x.shape[k]`` of the first input leg whose declared size is the symbol ``name``."""
+    for v in used:
+        for k, (_, s) in enumerate(v.slots):
+            if isinstance(s, sp.Symbol) and s.name == name:
+                return f"{spec.params[v.name]}.shape[{k}]"
+    raise AssertionError(name)  # check_determined ran before
 
 
 def function(fname: str, outs: list[Target], declared: list[Tensor], spec: Spec) -> tuple[str, list[Step]]:
@@ -164,16 +164,18 @@ def function(fname: str, outs: list[Target], declared: list[Tensor], spec: Spec)
         specs.append(s)
         checks += c
     names = [spec.open_vars[n] for n in opened]
-    arrays = "(" + "".join(f"{p}, " for p in params) + ")"
-    call = f"_sizes({tuple(specs)!r}, {arrays}, {tuple(opened)!r})"
-    if names:
-        body.append(f"    {', '.join(names)}, = {call}")
-    elif used:
-        body.append(f"    {call}")
-    body += [f"    {c}" for c in checks]
+    shapes = "(" + "".join(f"{p}.shape, " for p in params) + ")"
     code = ["    " + line.replace("\n", "\n    ") for line in em.prune(results)]
-    key = "".join(f"{n}, " for n in names)
-    body += _memory_lines(fname, owned, "\n".join(code) + " ".join(results), key)
+    if used:  # checked once per shape (and memory limit); sizes then read from the shapes
+        body.append(f"    _key = ({fname!r}, {shapes}, MEMORY_LIMIT)")
+        body.append("    if _key not in _CHECKED:")
+        call = f"_sizes({tuple(specs)!r}, _key[1], {tuple(opened)!r})"
+        body.append(f"        {', '.join(names)}, = {call}" if names else f"        {call}")
+        body += [f"        {c}" for c in checks]
+        items = _memory_items(owned, "\n".join(code) + " ".join(results))
+        body.append(f"        _check_memory(_key, ({items}\n        ))")
+    for name, var in zip(opened, names, strict=True):
+        body.append(f"    {var} = {_reader(name, used, spec)}")
     body += code
     ret = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
     body.append(f"    return {ret}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 SIZES = '''
-def _sizes(spec, arrays, wanted):
+def _sizes(spec, shapes, wanted):
     """Check input shapes against their declared legs; return the sizes named in ``wanted``.
 
     ``spec`` holds, per input, ``(tensor, legs)`` with each leg ``(name, size, note)``: ``size``
@@ -25,8 +25,8 @@ def _sizes(spec, arrays, wanted):
     leg that has it, checked on every other) or None (a compound size checked by the caller).
     """
     bound = {}
-    for (tensor, legs), array in zip(spec, arrays):
-        shape = tuple(array.shape)
+    for (tensor, legs), shape in zip(spec, shapes):
+        shape = tuple(shape)
         if len(shape) != len(legs):
             names = ", ".join(leg for leg, _, _ in legs)
             raise ValueError(
@@ -93,7 +93,8 @@ _CHECKED = set()
 
 
 def _check_memory(key, intermediates):
-    """Raise MemoryLimitError when an intermediate ``(binding, legs, entries)`` is above the limit."""
+    """Raise MemoryLimitError when an intermediate ``(binding, legs, entries)`` is above the
+    limit; else remember ``key`` (function, input shapes, limit) as checked."""
     limit = MEMORY_LIMIT if MEMORY_LIMIT is not None else _available_memory() // 2
     for binding, legs, entries in intermediates:
         nbytes = entries * _ITEMSIZE

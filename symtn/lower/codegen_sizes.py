@@ -48,8 +48,10 @@ def _op(sym: str, fn: Callable[[Any, Any], Any], reflected: bool = False) -> Cal
             return NotImplemented
         a, b = (other, self) if reflected else (self, other)
         value = fn(a.real if isinstance(a, (SizeInt, SizeFloat)) else a, b.real if isinstance(b, (SizeInt, SizeFloat)) else b)
-        if sym == "*" and (_src(a) == "1" or _src(b) == "1"):  # math.prod starts at 1
-            return _wrap(value, _src(b) if _src(a) == "1" else _src(a))
+        if sym == "*" and (_src(a) in ("1", "1.0") or _src(b) in ("1", "1.0")):  # math.prod starts at 1
+            return _wrap(value, _src(b) if _src(a) in ("1", "1.0") else _src(a))
+        if sym == "*" and (_src(a) in ("-1", "-1.0") or _src(b) in ("-1", "-1.0")):
+            return _wrap(value, f"(-{_src(b) if _src(a) in ('-1', '-1.0') else _src(a)})")
         return _wrap(value, f"({_src(a)} {sym} {_src(b)})")
 
     return method
