@@ -126,7 +126,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     opened = planning_sizes(prog, [args.name], sizes)
     if opened:
         shown = ", ".join(f"{k}={v}" for k, v in opened.items())
-        print(f"  sizes not given, counted at {shown} (generated code reads them from its inputs; --size to set)")
+        note = "generated code reads them from its inputs; --size to set"
+        print(f"  sizes not given, counted at {shown} ({note})")
     legs: tuple[str, ...] = ()
     for i, st in enumerate(plan, 1):
         print(f"  {i:3d}. {st.equation:<40s} {st.flops:>16,d} flops   largest {st.largest:>12,d} entries")

@@ -24,7 +24,7 @@ from symtn.ir.nodes import Node, Tensor
 from symtn.ir.walk import preorder
 from symtn.lower.codegen_backends import BACKENDS
 from symtn.lower.codegen_module import ITEMSIZE, Spec, Target, build, used_tensors
-from symtn.lower.codegen_sizes import REPRESENTATIVE, SizeFunction, open_symbols
+from symtn.lower.codegen_sizes import SizeFunction, leaked_literal, open_symbols, representative
 from symtn.lower.emit import Step
 from symtn.lower.sizes import node_symbols
 
@@ -130,20 +130,6 @@ def _dtype(dtype: Any) -> str:
     return name
 
 
-def _code_lines(text: str) -> list[str]:
-    """The lines of a module without comments (they quote FLOP counts at planning sizes) and
-    without the memory check's list of intermediates (its order may differ between passes)."""
-    out, inside = [], False
-    for line in text.splitlines():
-        if line.lstrip().startswith("_check_memory(_key"):
-            inside = True
-        elif inside and line.strip() == "))":
-            inside = False
-        elif not inside and not line.lstrip().startswith("#"):
-            out.append(line)
-    return out
-
-
 def _opened(outs: list[Target], tensors: list[Tensor], given: Mapping[str, int]) -> list[str]:
     symbols: set[str] = set()
     for t in outs:
@@ -153,13 +139,24 @@ def _opened(outs: list[Target], tensors: list[Tensor], given: Mapping[str, int])
     return open_symbols(dict.fromkeys(symbols), given)
 
 
+def _fixed_sizes(outs: list[Target], given: Mapping[str, int]) -> list[int]:
+    """Every integer size of the targets' legs and the given sizes (representative values must
+    not divide them)."""
+    found = set(given.values())
+    for t in outs:
+        for n in preorder(t.node):
+            found |= {int(s) for _, s in n.sig if s.is_Integer}
+    return sorted(found)
+
+
 def planning_sizes(
     source: Any, names: Sequence[str] | None = None, sizes: Mapping[str, int] | None = None
 ) -> dict[str, int]:
     """The representative values :func:`generate` plans with for sizes ``sizes`` leaves open."""
     outs, declared = targets(source, names)
-    opened = _opened(outs, used_tensors([t.node for t in outs], declared), _given(sizes))
-    return {name: REPRESENTATIVE[0] + 2 * k for k, name in enumerate(opened)}
+    given = _given(sizes)
+    opened = _opened(outs, used_tensors([t.node for t in outs], declared), given)
+    return representative(opened, _fixed_sizes(outs, given))
 
 
 def generate(
@@ -177,9 +174,9 @@ def generate(
     """The module source, binding name -> function name, function name -> its contractions.
 
     Size symbols without a value in ``sizes`` are read from the input arrays at run time; the
-    plan is made with representative values (:data:`~symtn.lower.codegen_sizes.REPRESENTATIVE`)
-    and the code is generated twice with different ones to prove no size was printed as a
-    literal. Numpy contractions above ``memory_limit`` bytes are sliced when every size is known;
+    plan is made with representative values (distinct primes, see
+    :func:`~symtn.lower.codegen_sizes.representative`) and the code is scanned for numbers
+    derived from them (a size printed as a literal: refused). Numpy contractions above ``memory_limit`` bytes are sliced when every size is known;
     the module's ``MEMORY_LIMIT`` is ``memory_limit`` (None with ``embed_limit=False``: half the
     memory available at run time).
 
@@ -203,27 +200,19 @@ def generate(
         fnames["*"] = combined
     open_vars = {name: sanitize("n_" + name, taken) for name in opened}
 
-    def one_pass(base: int, phase: str) -> tuple[str, dict[str, list[Step]]]:
-        values = {name: base + 2 * k for k, name in enumerate(opened)}
-        if progress is not None and hasattr(progress, "phase"):
-            progress.phase = phase
-        size_of = SizeFunction(given, open_vars, values)
-        spec = Spec(BACKENDS[backend](), size_of, params, open_vars, memory_limit, dt, progress)
-        spec.runtime_limit = memory_limit if embed_limit else None
-        return build(outs, declared, fnames, combined, spec)
-
-    text, steps = one_pass(REPRESENTATIVE[0], "planning")
-    if opened:
-        other, _ = one_pass(REPRESENTATIVE[1], "checking shape-generic code for")
-        a, b = _code_lines(text), _code_lines(other)
-        if a != b:
-            diff = next((x, y) for x, y in zip([*a, ""], [*b, ""], strict=False) if x != y)
-            raise EvaluationError(
-                f"codegen could not write shape-generic code for the size(s) {', '.join(opened)}: "
-                f"a size is fixed in the generated line {diff[0].strip()!r}",
-                code="E300",
-                help=f"pass sizes={{'{opened[0]}': 64}} (CLI: --size {opened[0]}=64) to specialise",
-            )
+    values = representative(opened, _fixed_sizes(outs, given))
+    size_of = SizeFunction(given, open_vars, values)
+    spec = Spec(BACKENDS[backend](), size_of, params, open_vars, memory_limit, dt, progress)
+    spec.runtime_limit = memory_limit if embed_limit else None
+    text, steps = build(outs, declared, fnames, combined, spec)
+    leak = leaked_literal(text, values.values())
+    if leak is not None:
+        raise EvaluationError(
+            f"codegen could not write shape-generic code for the size(s) {', '.join(opened)}: "
+            f"a size is fixed in the generated line {leak!r}",
+            code="E300",
+            help=f"pass sizes={{'{opened[0]}': 64}} (CLI: --size {opened[0]}=64) to specialise",
+        )
     return text, fnames, steps
 
 

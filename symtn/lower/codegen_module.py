@@ -144,9 +144,7 @@ def function(fname: str, outs: list[Target], declared: list[Tensor], spec: Spec)
         {name for t in outs for name in node_symbols(t.node) if name in spec.open_vars}
         | {s.name for v in used for _, s in v.slots for s in s.free_symbols if s.name in spec.open_vars}
     )
-    check_determined(
-        opened, {s.name for v in used for _, s in v.slots if isinstance(s, sp.Symbol)}
-    )
+    check_determined(opened, {s.name for v in used for _, s in v.slots if isinstance(s, sp.Symbol)})
     doc = [f'    """Compute {", ".join(t.name for t in outs)}.', "", "    Args:"]
     for v in used:
         shape = ", ".join(f"{leg}={size_str(s)}" for leg, s in v.slots)
@@ -211,13 +209,7 @@ def build(
         "inputs are arrays with axes in each tensor's declared leg order. Intermediates above\n"
         'MEMORY_LIMIT bytes raise MemoryLimitError (E310)."""\n\n'
     )
-    rest = (
-        b.module_source()
-        + SIZES
-        + memory_source(spec.runtime_limit)
-        + "\n\n"
-        + "\n\n".join(funcs)
-    )
+    rest = b.module_source() + SIZES + memory_source(spec.runtime_limit) + "\n\n" + "\n\n".join(funcs)
     defs = f"DTYPE = {b.xp_root}.{spec.dtype}\n_ITEMSIZE = {ITEMSIZE[spec.dtype]}\n"
     return header + b.imports_for(defs + rest) + defs + rest, steps
 

@@ -10,13 +10,19 @@ expressions in the function's size variables, while planning sees plain numbers.
 
 A coefficient that depends on a size (``1 / |b|`` of a mean) is a :class:`SizeFloat`.
 
-Generation runs twice with different representative values; equal texts prove that no size
-was printed as a literal (see :func:`symtn.lower.codegen.generate`).
+The representative values are distinct primes that divide no size fixed in the program, so a
+size printed as a number by mistake (a literal divisible by one of them, or a float whose
+product or quotient with one is a whole number) is found by scanning the generated code
+(:func:`leaked_literal`); generation then refuses rather than write code that would be
+silently wrong at other sizes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import io
+import math
+import tokenize
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import sympy as sp
@@ -24,53 +30,71 @@ import sympy as sp
 from symtn.errors import EvaluationError
 from symtn.lower.sizes import int_size
 
-REPRESENTATIVE = (64, 71)
-"""Base values of open size symbols in the two generation passes (symbol k gets base + 2k)."""
+FIRST_PRIME = 61
+"""Open size symbols are planned with distinct primes from this one up (61, 67, 71...)."""
 
 
 def _src(x: Any) -> str:
     return x.src if isinstance(x, (SizeInt, SizeFloat)) else repr(x)
 
 
-def _wrap(value: Any, src: str) -> Any:
+def _wrap(value: Any, parts: tuple[str, Any, Any]) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        return SizeInt(value, src)
+        return SizeInt(value, None, parts)
     if isinstance(value, float):
-        return SizeFloat(value, src)
+        return SizeFloat(value, None, parts)
     return value
 
 
 def _op(sym: str, fn: Callable[[Any, Any], Any], reflected: bool = False) -> Callable[[Any, Any], Any]:
     def method(self: Any, other: Any) -> Any:
-        if not isinstance(other, (int, float)) or isinstance(other, bool):
+        kind = type(other)
+        if kind is bool or not isinstance(other, (int, float)):
             return NotImplemented
         a, b = (other, self) if reflected else (self, other)
-        value = fn(a.real if isinstance(a, (SizeInt, SizeFloat)) else a, b.real if isinstance(b, (SizeInt, SizeFloat)) else b)
-        if sym == "*" and (_src(a) in ("1", "1.0") or _src(b) in ("1", "1.0")):  # math.prod starts at 1
-            return _wrap(value, _src(b) if _src(a) in ("1", "1.0") else _src(a))
-        if sym == "*" and (_src(a) in ("-1", "-1.0") or _src(b) in ("-1", "-1.0")):
-            return _wrap(value, f"(-{_src(b) if _src(a) in ('-1', '-1.0') else _src(a)})")
-        return _wrap(value, f"({_src(a)} {sym} {_src(b)})")
+        value = fn(a.real, b.real)  # .real: the plain number
+        if sym == "*":  # math.prod starts at 1; _linear multiplies by +-1.0
+            if (kind is int or kind is float) and other in (1, -1):
+                return self if other == 1 else -self
+        return _wrap(value, (sym, a, b))
 
     return method
 
 
-class SizeInt(int):
-    """An int standing for a size expression of the generated code (``str`` gives its source)."""
+class _Source:
+    """The lazily printed source of a size or coefficient (built only when printed: planning
+    does a great deal of arithmetic on sizes and prints little of it)."""
 
-    src: str
+    _s: str | None
+    _p: tuple[str, Any, Any] | None
 
-    def __new__(cls, value: int, src: str) -> SizeInt:
-        obj = super().__new__(cls, value)
-        obj.src = src
-        return obj
+    @property
+    def src(self) -> str:
+        if self._s is None:
+            assert self._p is not None
+            sym, a, b = self._p
+            self._s = f"({_src(a)} {sym} {_src(b)})" if sym != "neg" else f"(-{_src(a)})"
+            self._p = None
+        return self._s
 
     def __str__(self) -> str:
         return self.src
 
     __repr__ = __str__
+
+
+class SizeInt(_Source, int):
+    """An int standing for a size expression of the generated code (``str`` gives its source)."""
+
+    def __new__(cls, value: int, src: str | None, parts: tuple[str, Any, Any] | None = None) -> SizeInt:
+        obj = super().__new__(cls, value)
+        obj._s, obj._p = src, parts
+        return obj
+
+    __str__ = _Source.__str__
+    __repr__ = _Source.__repr__
     __add__ = _op("+", lambda a, b: a + b)
     __radd__ = _op("+", lambda a, b: a + b, reflected=True)
     __sub__ = _op("-", lambda a, b: a - b)
@@ -83,26 +107,22 @@ class SizeInt(int):
     __rtruediv__ = _op("/", lambda a, b: a / b, reflected=True)
 
     def __neg__(self) -> SizeInt:
-        return SizeInt(-int(self), f"(-{self.src})")
+        return SizeInt(-self.real, None, ("neg", self, None))
 
     def __abs__(self) -> SizeInt:
-        return SizeInt(abs(int(self)), f"abs({self.src})")
+        return self if self.real >= 0 else -self
 
 
-class SizeFloat(float):
+class SizeFloat(_Source, float):
     """A float standing for a size-dependent coefficient (``repr`` gives its source)."""
 
-    src: str
-
-    def __new__(cls, value: float, src: str) -> SizeFloat:
+    def __new__(cls, value: float, src: str | None, parts: tuple[str, Any, Any] | None = None) -> SizeFloat:
         obj = super().__new__(cls, value)
-        obj.src = src
+        obj._s, obj._p = src, parts
         return obj
 
-    def __str__(self) -> str:
-        return self.src
-
-    __repr__ = __str__
+    __str__ = _Source.__str__
+    __repr__ = _Source.__repr__
     __add__ = _op("+", lambda a, b: a + b)
     __radd__ = _op("+", lambda a, b: a + b, reflected=True)
     __sub__ = _op("-", lambda a, b: a - b)
@@ -113,10 +133,10 @@ class SizeFloat(float):
     __rtruediv__ = _op("/", lambda a, b: a / b, reflected=True)
 
     def __neg__(self) -> SizeFloat:
-        return SizeFloat(-float(self), f"(-{self.src})")
+        return SizeFloat(-self.real, None, ("neg", self, None))
 
     def __abs__(self) -> SizeFloat:
-        return SizeFloat(abs(float(self)), f"abs({self.src})")
+        return self if self.real >= 0 else -self
 
 
 class SizeFunction:
@@ -129,7 +149,9 @@ class SizeFunction:
         values: open symbol name -> its representative value for this pass.
     """
 
-    def __init__(self, fixed: Mapping[str, int], open_vars: Mapping[str, str], values: Mapping[str, int]) -> None:
+    def __init__(
+        self, fixed: Mapping[str, int], open_vars: Mapping[str, str], values: Mapping[str, int]
+    ) -> None:
         self.fixed = dict(fixed)
         self.open_vars = dict(open_vars)
         self.values = dict(values)
@@ -186,3 +208,55 @@ def check_determined(names: list[str], determined: set[str]) -> None:
             code="E300",
             help=f"pass sizes={{'{missing[0]}': 64}} (CLI: --size {missing[0]}=64)",
         )
+
+
+def representative(opened: list[str], fixed: Iterable[int]) -> dict[str, int]:
+    """Distinct primes (from :data:`FIRST_PRIME`) for the open symbols, none dividing a fixed size."""
+    fixed = [abs(int(v)) for v in fixed if int(v) != 0]
+    out: dict[str, int] = {}
+    p = FIRST_PRIME - 1
+    for name in opened:
+        p = int(sp.nextprime(p))
+        while any(v % p == 0 for v in fixed):
+            p = int(sp.nextprime(p))
+        out[name] = p
+    return out
+
+
+def _whole(x: float) -> bool:
+    return abs(x) >= 0.5 and abs(x - round(x)) <= 1e-9 * abs(x)
+
+
+def _suspicious(value: float, primes: Iterable[int]) -> bool:
+    """True when ``value`` looks like an expression of the primes: a whole multiple of one
+    (``p``, ``7 p / 2``), its reciprocal times a simple fraction (``1 / p``) or the same for its
+    square (``sqrt(p)``, ``1 / sqrt(p)``)."""
+    if not math.isfinite(value) or value == 0:
+        return False
+    for p in primes:
+        for v in (value, value * value):
+            for d in (1, 2, 3, 4, 6, 8, 12):
+                if _whole(v * d) and round(v * d) % p == 0:
+                    return True
+                if not _whole(v * d) and _whole(v * d * p):
+                    return True
+    return False
+
+
+def leaked_literal(text: str, primes: Iterable[int]) -> str | None:
+    """The first code line of ``text`` with a number that is an expression of the representative
+    ``primes`` (comments and strings are not code), or None."""
+    primes = list(primes)
+    if not primes:
+        return None
+    lines = text.splitlines()
+    for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+        if tok.type != tokenize.NUMBER:
+            continue
+        try:
+            value = float(tok.string.replace("_", ""))
+        except ValueError:
+            continue
+        if _suspicious(value, primes):
+            return lines[tok.start[0] - 1].strip()
+    return None

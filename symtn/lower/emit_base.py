@@ -359,7 +359,8 @@ class EmitterBase:
         c = choose([[label[ch] for ch in t] for t in terms], [label[ch] for ch in out], label_sizes)
         if c.flops > flops:
             return eq, ops, shapes, path
-        return c.equation, new_ops, [tuple(s) for s in c.shapes], [tuple(p) for p in c.path]
+        shapes = [tuple(label_sizes[label[ch]] for ch in t) for t in c.equation.split("->")[0].split(",")]
+        return c.equation, new_ops, shapes, [tuple(p) for p in c.path]
 
     def _shifted(self, work: Sequence[Node], plan: NetworkPlan) -> dict[int, str]:
         """Stable replacements for ``exp(y)`` and ``(sum[L](exp(y)))^-k`` operands (by position).
