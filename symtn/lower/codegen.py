@@ -176,9 +176,9 @@ def generate(
     Size symbols without a value in ``sizes`` are read from the input arrays at run time; the
     plan is made with representative values (distinct primes, see
     :func:`~symtn.lower.codegen_sizes.representative`) and the code is scanned for numbers
-    derived from them (a size printed as a literal: refused). Numpy contractions above ``memory_limit`` bytes are sliced when every size is known;
-    the module's ``MEMORY_LIMIT`` is ``memory_limit`` (None with ``embed_limit=False``: half the
-    memory available at run time).
+    derived from them (a size printed as a literal: refused). Numpy contractions above
+    ``memory_limit`` bytes are sliced when every size is known; the module's ``MEMORY_LIMIT`` is
+    ``memory_limit`` (None with ``embed_limit=False``: half the memory available at run time).
 
     Raises:
         EvaluationError: E300 for an unknown binding, backend or dtype, or an open size no input
