@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import types
 from typing import Any
 
 from symtn.errors import EvaluationError
@@ -94,8 +95,10 @@ def cmd_grad(args: argparse.Namespace) -> int:
     progress = _progress()
     progress("differentiating")
     nodes, orders = gradient_bindings(prog, args.of, wrt)
+    # the program's tensors give the functions' parameters in declaration order
+    source = types.SimpleNamespace(bindings=nodes, tensors=prog.tensors, order=orders.__getitem__)
     text = codegen(
-        nodes,
+        source,
         None,
         args.backend,
         sizes=_sizes(args.size),
