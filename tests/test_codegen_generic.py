@@ -15,10 +15,11 @@ import sympy as sp
 
 import symtn
 from symtn.cli import main
+from symtn.cli_codegen import gradient_bindings
 from symtn.lower.codegen import generate
 from symtn.lower.codegen_module import Progress
 from symtn.lower.sizes import node_symbols
-from tests.test_codegen import EXAMPLES, _call, _import, _runnable
+from tests.test_codegen import EXAMPLES, GRAD_CASES, _call, _import, _runnable, _tensors
 
 MLP = """\
 dim B, d = 5, h
@@ -143,6 +144,29 @@ def test_every_example_binding_is_shape_generic(path: Path) -> None:
             want = symtn.evaluate(prog.bindings[name], vals, order=prog.order(name), sizes=sizes)
             got = np.asarray(_call(fn, vals))
             np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11, equal_nan=True, err_msg=name)
+
+
+def test_example_gradients_are_shape_generic() -> None:
+    checked = 0
+    for case in GRAD_CASES:
+        path, loss = case.values
+        prog = symtn.load(path)
+        if not _runnable(prog, loss):
+            continue
+        names = {x.name for x in _tensors(prog.bindings[loss])}
+        wrt = [t.name for t in prog.tensors.values() if not t.facts and t.name in names]
+        if not wrt:
+            continue
+        nodes, orders = gradient_bindings(prog, loss, wrt)
+        ns = symtn.compile(nodes, None, orders=orders)
+        for size in (3, 5):
+            sizes, vals = _example_inputs(prog, size)
+            outs = _call(ns.all, vals) if len(nodes) > 1 else (_call(ns, vals),)
+            want = symtn.lower.evaluate_many(nodes, vals, orders=orders, sizes=sizes)
+            for (key, w), g in zip(want.items(), outs, strict=True):
+                np.testing.assert_allclose(np.asarray(g), w, rtol=1e-8, atol=1e-10, err_msg=f"{loss} {key}")
+        checked += 1
+    assert checked >= 5
 
 
 def test_numpy_module_imports_only_numpy() -> None:

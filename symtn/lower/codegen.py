@@ -20,7 +20,7 @@ from typing import Any
 import sympy as sp
 
 from symtn.errors import EvaluationError, SymtnError
-from symtn.ir.nodes import Node, Tensor
+from symtn.ir.nodes import Elementwise, Node, Sum, Tensor
 from symtn.ir.walk import preorder
 from symtn.lower.codegen_backends import BACKENDS
 from symtn.lower.codegen_module import ITEMSIZE, Spec, Target, build, used_tensors
@@ -139,13 +139,16 @@ def _opened(outs: list[Target], tensors: list[Tensor], given: Mapping[str, int])
     return open_symbols(dict.fromkeys(symbols), given)
 
 
-def _fixed_sizes(outs: list[Target], given: Mapping[str, int]) -> list[int]:
-    """Every integer size of the targets' legs and the given sizes (representative values must
-    not divide them)."""
-    found = set(given.values())
+def _fixed_sizes(outs: list[Target], given: Mapping[str, int]) -> list[float]:
+    """Every integer size of the targets' legs, the given sizes and the numbers in elementwise
+    rules and sum coefficients (representative values must not be mistaken for them)."""
+    found: set[float] = set(given.values())
     for t in outs:
         for n in preorder(t.node):
             found |= {int(s) for _, s in n.sig if s.is_Integer}
+            exprs = [n.fn] if isinstance(n, Elementwise) else list(n.coeffs) if isinstance(n, Sum) else []
+            for e in exprs:
+                found |= {float(a) for a in e.atoms(sp.Number) if a.is_finite}
     return sorted(found)
 
 

@@ -210,14 +210,15 @@ def check_determined(names: list[str], determined: set[str]) -> None:
         )
 
 
-def representative(opened: list[str], fixed: Iterable[int]) -> dict[str, int]:
-    """Distinct primes (from :data:`FIRST_PRIME`) for the open symbols, none dividing a fixed size."""
-    fixed = [abs(int(v)) for v in fixed if int(v) != 0]
+def representative(opened: list[str], fixed: Iterable[float]) -> dict[str, int]:
+    """Distinct primes (from :data:`FIRST_PRIME`) for the open symbols, none of which would make
+    a number of the program (a fixed size, a constant) look derived from it."""
+    fixed = [float(v) for v in fixed]
     out: dict[str, int] = {}
     p = FIRST_PRIME - 1
     for name in opened:
         p = int(sp.nextprime(p))
-        while any(v % p == 0 for v in fixed):
+        while any(_suspicious(v, [p]) for v in fixed):
             p = int(sp.nextprime(p))
         out[name] = p
     return out
