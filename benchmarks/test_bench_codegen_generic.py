@@ -46,6 +46,17 @@ def _case(
     benchmark(generic)
 
 
+def test_generic_quadratic_hessian(benchmark: Any) -> None:
+    n = 2048
+    A = RNG.standard_normal((n, n))
+    prog = symtn.parse(P.QUAD)
+    gen = symtn.compile(prog, ["H"])
+    spec = symtn.compile(prog, ["H"], sizes={"n": n})
+    _case(
+        benchmark, "Hessian of x^T A x, n = 2048", lambda: gen(A), lambda: spec(A), lambda: P.quad_hessian(A)
+    )
+
+
 def test_generic_logistic_hessian(benchmark: Any) -> None:
     b, n = 2048, 256
     X, w = RNG.standard_normal((b, n)), RNG.standard_normal(n) / 16

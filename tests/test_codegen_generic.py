@@ -307,7 +307,7 @@ def test_cli_generic_codegen_grad_and_dtype(
         np.testing.assert_allclose(grad, (2 * h * (1 - h**2) / b) @ v["x"], rtol=1e-4, atol=1e-6)
     assert main(["plan", str(src), "loss"]) == 0
     printed = capsys.readouterr().out
-    assert "sizes not given, counted at B=61, h=67" in printed
+    assert "sizes not given, counted at B=509, h=521" in printed
 
 
 def _init(self: Progress, stream: Any) -> None:

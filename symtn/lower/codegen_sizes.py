@@ -30,8 +30,10 @@ import sympy as sp
 from symtn.errors import EvaluationError
 from symtn.lower.sizes import int_size
 
-FIRST_PRIME = 61
-"""Open size symbols are planned with distinct primes from this one up (61, 67, 71...)."""
+FIRST_PRIME = 509
+"""Open size symbols are planned with distinct primes from this one up (509, 521, 523...): sizes
+of a typical model, large enough that size-dependent choices (cache-blocked sums, BLAS
+orientation) are made as they would be for real data."""
 
 
 def _src(x: Any) -> str:
