@@ -77,7 +77,6 @@ class Backend:
     name = "numpy"
     xp = "numpy"
     xp_root = "numpy"
-    library = "numpy"
     modules: tuple[str, ...] = ("numpy", "opt_einsum")
     """Libraries a module may import, each only when its text uses it."""
     helpers = NUMPY_HELPERS
@@ -218,7 +217,6 @@ class JaxBackend(Backend):
     name = "jax"
     xp = "jax.numpy"
     xp_root = "jax.numpy"
-    library = "jax"
     modules = ("jax", "jax.numpy", "jax.scipy.special", "jax.nn")
     decorator = "@_float64"
 
@@ -255,7 +253,6 @@ class TorchBackend(Backend):
     name = "torch"
     xp = "torch"
     xp_root = "torch"
-    library = "torch"
     modules = ("torch",)
     helpers = TORCH_HELPERS
 
