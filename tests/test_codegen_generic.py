@@ -191,6 +191,23 @@ def test_dtype_float32() -> None:
         symtn.codegen(prog, ["loss"], dtype="float16")
 
 
+def test_every_example_binding_stays_float32() -> None:
+    checked = 0
+    for path in EXAMPLES:
+        prog = symtn.load(path)
+        for name in prog.bindings:
+            if not _runnable(prog, name):
+                continue
+            fn = symtn.compile(prog, [name], dtype="float32")
+            sizes, vals = _example_inputs(prog, 3)
+            got = np.asarray(_call(fn, vals))
+            assert got.dtype == np.float32, name
+            want = symtn.evaluate(prog.bindings[name], vals, order=prog.order(name), sizes=sizes)
+            np.testing.assert_allclose(got, want, rtol=2e-3, atol=1e-4, equal_nan=True, err_msg=name)
+            checked += 1
+    assert checked >= 40
+
+
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="jax is not installed (optional)")
 def test_jax_module_keeps_x64_setting_and_dtype() -> None:
     import jax
