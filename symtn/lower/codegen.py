@@ -5,8 +5,12 @@ function per requested binding plus, when several are requested, one function co
 them together so that shared work (the forward pass a gradient reuses, sub-networks equal up to
 leg renaming) is done once. Every function takes the tensors it reads, in declaration order, as
 arrays whose axes follow the tensors' declared legs, and returns arrays whose axes follow the
-binding's declared order (``Program.order(name)``). Sizes are fixed at generation time (from the
-program's integer sizes and ``sizes=``), so contraction paths are precomputed.
+binding's declared order (``Program.order(name)``).
+
+Sizes the program fixes (``dim d = 768``) or ``sizes=`` gives are fixed in the code; the others
+are read from the input arrays at run time (:mod:`symtn.lower.codegen_sizes`), and every call
+checks the inputs' shapes and, once per shape, the memory its plan needs
+(:mod:`symtn.lower.codegen_runtime`). Contraction orders are chosen at generation time.
 """
 
 from __future__ import annotations
