@@ -95,8 +95,10 @@ def _leg_spec(v: Tensor, param: str, spec: Spec) -> tuple[tuple[Any, ...], list[
 
 
 def _leg_name(leg: str) -> str:
-    """A leg's name for messages: internal legs (``_batch31559``) without their counter."""
-    return re.sub(r"\d+$", "", leg) if leg.startswith("_") else leg
+    """A leg's name for messages: an internal leg (``_batch31559``, made when a leg is renamed
+    apart) as the leg it stands for (``batch``), so the text does not depend on which of the legs
+    a label joins the plan names it by."""
+    return re.sub(r"\d+$", "", leg.lstrip("_")) or leg if leg.startswith("_") else leg
 
 
 def _memory_items(owned: list[tuple[str, list[Step]]], text: str) -> str:
@@ -106,14 +108,15 @@ def _memory_items(owned: list[tuple[str, list[Step]]], text: str) -> str:
         for st in steps:
             if "sliced" in st.method or not re.search(rf"\b{st.var}\b", text):
                 continue
-            label = {ch: (leg, n) for ch, leg, n in st.labels}
+            label = {ch: (_leg_name(leg), n) for ch, leg, n in st.labels}
             for labs in intermediates(st.equation, st.path):
                 if not labs or any(ch not in label for ch in labs):
                     continue
-                entries = math.prod(label[ch][1] for ch in labs)
-                legs = ", ".join(_leg_name(label[ch][0]) for ch in labs)
-                found.setdefault((legs, str(entries)), binding)
-    return "".join(f"\n            ({b!r}, {legs!r}, {e})," for (legs, e), b in found.items())
+                named = sorted((label[ch] for ch in labs), key=lambda p: (p[0], str(p[1])))
+                entries = math.prod(n for _, n in named)
+                found.setdefault((", ".join(leg for leg, _ in named), str(entries)), binding)
+    items = sorted(found.items(), key=lambda kv: (-len(kv[0][0]), kv[0]))
+    return "".join(f"\n            ({b!r}, {legs!r}, {e})," for (legs, e), b in items)
 
 
 def _reader(name: str, used: list[Tensor], spec: Spec) -> str:
