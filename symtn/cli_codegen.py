@@ -3,13 +3,15 @@
 ``symtn codegen FILE.stn NAME... --backend numpy|torch|jax -o module.py`` writes a standalone
 module; ``symtn grad FILE.stn --of LOSS --wrt W1,W2`` adds the bindings ``d_LOSS_d_W1``... and
 writes the module for the loss and its gradients; ``symtn plan FILE.stn NAME`` prints every
-contraction of a binding with its FLOP count and largest intermediate.
+contraction of a binding with its FLOP count and largest intermediate. Work that runs longer
+than a second reports progress on stderr ("planning gW1 (3/12)...").
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import types
 from typing import Any
 
 from symtn.errors import EvaluationError
@@ -37,13 +39,25 @@ def _write(text: str, out: str | None) -> None:
     print(f"wrote {out}", file=sys.stderr)
 
 
+def _progress() -> Any:
+    from symtn.lower.codegen_module import Progress
+
+    return Progress(sys.stderr)
+
+
 def cmd_codegen(args: argparse.Namespace) -> int:
     from symtn.lower.codegen import codegen
     from symtn.program import load
 
     prog = load(args.file)
     text = codegen(
-        prog, args.names or None, args.backend, sizes=_sizes(args.size), memory_limit=args.memory_limit
+        prog,
+        args.names or None,
+        args.backend,
+        sizes=_sizes(args.size),
+        memory_limit=args.memory_limit,
+        dtype=args.dtype,
+        progress=_progress(),
     )
     _write(text, args.out)
     return 0
@@ -78,16 +92,29 @@ def cmd_grad(args: argparse.Namespace) -> int:
 
     prog = load(args.file)
     wrt = [w.strip() for w in args.wrt.split(",") if w.strip()]
+    progress = _progress()
+    progress("differentiating")
     nodes, orders = gradient_bindings(prog, args.of, wrt)
+    # the program's tensors give the functions' parameters in declaration order
+    source = types.SimpleNamespace(
+        bindings=nodes, tensors=prog.tensors, order=orders.__getitem__, node=nodes.__getitem__
+    )
     text = codegen(
-        nodes, None, args.backend, sizes=_sizes(args.size), orders=orders, memory_limit=args.memory_limit
+        source,
+        None,
+        args.backend,
+        sizes=_sizes(args.size),
+        orders=orders,
+        memory_limit=args.memory_limit,
+        dtype=args.dtype,
+        progress=progress,
     )
     _write(text, args.out)
     return 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from symtn.lower.codegen import generate
+    from symtn.lower.codegen import generate, planning_sizes
     from symtn.program import load
 
     prog = load(args.file)
@@ -96,10 +123,16 @@ def cmd_plan(args: argparse.Namespace) -> int:
         from symtn.lower.memory import resolve_limit
 
         limit = resolve_limit(args.memory_limit)
-    _, fnames, steps = generate(prog, [args.name], "numpy", _sizes(args.size), None, limit)
+    sizes = _sizes(args.size)
+    _, fnames, steps = generate(prog, [args.name], "numpy", sizes, None, limit, progress=_progress())
     plan = steps[fnames[args.name]]
     total, largest = 0, 0
     print(f"{args.name}: {len(plan)} contraction(s)")
+    opened = planning_sizes(prog, [args.name], sizes)
+    if opened:
+        shown = ", ".join(f"{k}={v}" for k, v in opened.items())
+        note = "generated code reads them from its inputs; --size to set"
+        print(f"  sizes not given, counted at {shown} ({note})")
     legs: tuple[str, ...] = ()
     for i, st in enumerate(plan, 1):
         print(f"  {i:3d}. {st.equation:<40s} {st.flops:>16,d} flops   largest {st.largest:>12,d} entries")
@@ -120,18 +153,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def add_parsers(sub: Any) -> None:
     """Register ``codegen``, ``grad`` and ``plan`` on the ``symtn`` subparsers."""
     backends = ["numpy", "torch", "jax"]
-    size_help = "a size the program leaves open, NAME=INT (repeatable)"
+    size_help = "specialise to a size, NAME=INT (repeatable; default: read from the inputs)"
+    dtype_help = "float64 (default) or float32: inputs converted, constants built in it"
+    limit_help = (
+        "bytes one intermediate may take (e.g. 2GB; default half the available memory at run "
+        "time); with every size known, numpy contractions above it are sliced"
+    )
     c = sub.add_parser("codegen", help="write a standalone numpy/torch/jax module for bindings")
     c.add_argument("file")
     c.add_argument("names", nargs="*", help="bindings to generate (default: all)")
     c.add_argument("--backend", choices=backends, default="numpy")
     c.add_argument("-o", "--out", help="write the module here (default: stdout)")
     c.add_argument("--size", action="append", help=size_help)
-    c.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        help="slice numpy contractions whose intermediates exceed SIZE (e.g. 2GB)",
-    )
+    c.add_argument("--memory-limit", metavar="SIZE", help=limit_help)
+    c.add_argument("--dtype", choices=["float64", "float32"], default="float64", help=dtype_help)
     c.set_defaults(fn=cmd_codegen)
     g = sub.add_parser("grad", help="add d(LOSS)/d(W) bindings and write the module")
     g.add_argument("file")
@@ -140,11 +175,8 @@ def add_parsers(sub: Any) -> None:
     g.add_argument("--backend", choices=backends, default="numpy")
     g.add_argument("-o", "--out", help="write the module here (default: stdout)")
     g.add_argument("--size", action="append", help=size_help)
-    g.add_argument(
-        "--memory-limit",
-        metavar="SIZE",
-        help="slice numpy contractions whose intermediates exceed SIZE (e.g. 2GB)",
-    )
+    g.add_argument("--memory-limit", metavar="SIZE", help=limit_help)
+    g.add_argument("--dtype", choices=["float64", "float32"], default="float64", help=dtype_help)
     g.set_defaults(fn=cmd_grad)
     p = sub.add_parser("plan", help="print a binding's contractions, FLOPs and largest intermediate")
     p.add_argument("file")

@@ -5,8 +5,12 @@ function per requested binding plus, when several are requested, one function co
 them together so that shared work (the forward pass a gradient reuses, sub-networks equal up to
 leg renaming) is done once. Every function takes the tensors it reads, in declaration order, as
 arrays whose axes follow the tensors' declared legs, and returns arrays whose axes follow the
-binding's declared order (``Program.order(name)``). Sizes are fixed at generation time (from the
-program's integer sizes and ``sizes=``), so contraction paths are precomputed.
+binding's declared order (``Program.order(name)``).
+
+Sizes the program fixes (``dim d = 768``) or ``sizes=`` gives are fixed in the code; the others
+are read from the input arrays at run time (:mod:`symtn.lower.codegen_sizes`), and every call
+checks the inputs' shapes and, once per shape, the memory its plan needs
+(:mod:`symtn.lower.codegen_runtime`). Contraction orders are chosen at generation time.
 """
 
 from __future__ import annotations
@@ -14,20 +18,24 @@ from __future__ import annotations
 import builtins
 import keyword
 import types
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import sympy as sp
 
 from symtn.errors import EvaluationError, SymtnError
-from symtn.ir.nodes import Node, Tensor
+from symtn.ir.nodes import Elementwise, Node, Sum, Tensor
 from symtn.ir.walk import preorder
-from symtn.lower.codegen_backends import BACKENDS, Backend
-from symtn.lower.emit import Emitter, Step
-from symtn.lower.sizes import int_size, node_symbols
+from symtn.lower.codegen_backends import BACKENDS
+from symtn.lower.codegen_module import ITEMSIZE, Spec, Target, build, used_tensors
+from symtn.lower.codegen_sizes import SizeFunction, leaked_literal, open_symbols, representative
+from symtn.lower.emit import Step
+from symtn.lower.sizes import node_symbols
 
-_RESERVED = {"numpy", "torch", "jax", "math", "functools", "DTYPE"}
+_RESERVED = {
+    "numpy", "torch", "jax", "math", "functools", "os", "contextlib", "opt_einsum", "DTYPE",
+    "MEMORY_LIMIT", "MemoryLimitError",
+}
 
 
 def sanitize(name: str, taken: set[str] | None = None) -> str:
@@ -49,30 +57,40 @@ def sanitize(name: str, taken: set[str] | None = None) -> str:
     return out
 
 
-@dataclass
-class Target:
-    """A requested output: binding name, expression and axis order of the result."""
-
-    name: str
-    node: Node
-    order: tuple[str, ...]
-
-
 def targets(
     source: Any, names: Sequence[str] | None, orders: Mapping[str, Sequence[str]] | None = None
 ) -> tuple[list[Target], list[Tensor]]:
     """Requested outputs and all declared tensors (declaration order) of a program or mapping.
 
     Args:
-        source: a :class:`symtn.Program`, a mapping name -> node, or one node.
+        source: a :class:`symtn.Program`, a mapping name -> node, one node, or a list of nodes
+            (named ``value_0``, ``value_1``...).
         names: bindings to generate (default: every binding).
         orders: name -> axis order of that output (for a mapping; default its canonical order).
     """
     if isinstance(source, Node):
         source = {"value": source}
+    elif isinstance(source, (list, tuple)):
+        bad = [x for x in source if not isinstance(x, Node)]
+        if bad or not source:
+            raise EvaluationError(
+                f"codegen takes a Program, a mapping name -> expression, an expression or a list of "
+                f"expressions; got a list containing {type(bad[0]).__name__ if bad else 'nothing'}",
+                code="E300",
+            )
+        source = {f"value_{k}": x for k, x in enumerate(source)}
+    elif not isinstance(source, Mapping) and not hasattr(source, "bindings"):
+        raise EvaluationError(
+            f"codegen takes a Program, a mapping name -> expression, an expression or a list of "
+            f"expressions, not {type(source).__name__}",
+            code="E300",
+        )
     if isinstance(source, Mapping):
         nodes = dict(source)
         names = list(names or nodes)
+        wrong = [k for k, v in nodes.items() if not isinstance(v, Node)]
+        if wrong:
+            raise EvaluationError(f"{wrong[0]} is not an expression: {nodes[wrong[0]]!r}", code="E300")
         missing = [n for n in names if n not in nodes]
         if missing:
             raise EvaluationError(f"no binding named {missing[0]}; bindings: {', '.join(nodes)}", code="E300")
@@ -96,81 +114,56 @@ def targets(
     return outs, declared
 
 
-def _size_function(outs: list[Target], sizes: Mapping[str, int] | None) -> Any:
-    bound: dict[sp.Symbol, int] = {}
-    given = {str(k): int(v) for k, v in (sizes or {}).items()}
-    missing: set[str] = set()
-    for t in outs:
-        for name, sym in node_symbols(t.node).items():
-            if name in given:
-                bound[sym] = given[name]
-            else:
-                missing.add(name)
-    if missing:
+def _given(sizes: Mapping[str, int] | None) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for k, v in (sizes or {}).items():
+        name = k.name if isinstance(k, sp.Symbol) else str(k)
+        if isinstance(v, bool) or not isinstance(v, (int, sp.Integer)) or int(v) < 1:
+            raise EvaluationError(f"sizes[{name!r}] must be a positive integer, got {v!r}", code="E300")
+        out[name] = int(v)
+    return out
+
+
+def _dtype(dtype: Any) -> str:
+    name = getattr(dtype, "__name__", None) or str(dtype)
+    name = name.rsplit(".", 1)[-1]
+    if name not in ITEMSIZE:
         raise EvaluationError(
-            f"codegen needs a value for the size(s) {', '.join(sorted(missing))}",
-            code="E300",
-            help=(
-                f"pass sizes={{{', '.join(repr(m) + ': 64' for m in sorted(missing))}}} "
-                f"(CLI: {' '.join('--size ' + m + '=64' for m in sorted(missing))}); "
-                "generated code is specialised to its sizes"
-            ),
+            f"dtype {dtype!r} is not supported by codegen", code="E300", help="use 'float32' or 'float64'"
         )
-    cache: dict[sp.Expr, int] = {}
-
-    def size_of(expr: sp.Expr) -> int:
-        hit = cache.get(expr)
-        if hit is None:
-            hit = int(expr) if expr.is_Integer else int_size(expr, bound)
-            cache[expr] = hit
-        return hit
-
-    return size_of
+    return name
 
 
-def _used_tensors(nodes: Sequence[Node], declared: list[Tensor]) -> list[Tensor]:
-    seen: dict[str, Tensor] = {}
-    for node in nodes:
-        for n in preorder(node):
-            if isinstance(n, Tensor):
-                seen.setdefault(n.name, n.variable)
-    order = [t.name for t in declared if t.name in seen]
-    order += sorted(name for name in seen if name not in order)
-    return [seen[name] for name in order]
-
-
-def _function(
-    fname: str,
-    outs: list[Target],
-    declared: list[Tensor],
-    backend: Backend,
-    size_of: Any,
-    params: dict[str, str],
-    memory_limit: int | None = None,
-) -> tuple[str, list[Step]]:
-    used = _used_tensors([t.node for t in outs], declared)
-    em = Emitter(backend, size_of, {t.name: params[t.name] for t in used})
-    em.memory_limit = memory_limit
-    em.plan_roots([t.node for t in outs])
-    results = []
+def _opened(outs: list[Target], tensors: list[Tensor], given: Mapping[str, int]) -> list[str]:
+    symbols: set[str] = set()
     for t in outs:
-        var = em.value(t.node)
-        results.append(em.aligned(var, t.node.legs, t.order))
-    args = ", ".join(params[t.name] for t in used)
-    doc = [f'    """Compute {", ".join(t.name for t in outs)}.', "", "    Args:"]
-    for v in used:
-        shape = ", ".join(f"{leg}={size_of(s)}" for leg, s in v.slots)
-        doc.append(f"        {params[v.name]}: tensor {v.name} [{shape}]")
-    doc += ["", "    Returns:"]
+        symbols |= set(node_symbols(t.node))
+    for v in tensors:
+        symbols |= {x.name for _, size in v.slots for x in size.free_symbols}
+    return open_symbols(dict.fromkeys(symbols), given)
+
+
+def _fixed_sizes(outs: list[Target], given: Mapping[str, int]) -> list[float]:
+    """Every integer size of the targets' legs, the given sizes and the numbers in elementwise
+    rules and sum coefficients (representative values must not be mistaken for them)."""
+    found: set[float] = set(given.values())
     for t in outs:
-        sizes = t.node.sizes
-        doc.append(f"        {t.name} [{', '.join(f'{leg}={size_of(sizes[leg])}' for leg in t.order)}]")
-    doc.append('    """')
-    body = [f"    {p} = {backend.asarray(p)}" for p in (params[t.name] for t in used)]
-    body += ["    " + line.replace("\n", "\n    ") for line in em.prune(results)]
-    ret = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
-    body.append(f"    return {ret}")
-    return "\n".join([f"def {fname}({args}):", *doc, *body]) + "\n", em.steps
+        for n in preorder(t.node):
+            found |= {int(s) for _, s in n.sig if s.is_Integer}
+            exprs = [n.fn] if isinstance(n, Elementwise) else list(n.coeffs) if isinstance(n, Sum) else []
+            for e in exprs:
+                found |= {float(a) for a in e.atoms(sp.Number) if a.is_finite}
+    return sorted(found)
+
+
+def planning_sizes(
+    source: Any, names: Sequence[str] | None = None, sizes: Mapping[str, int] | None = None
+) -> dict[str, int]:
+    """The representative values :func:`generate` plans with for sizes ``sizes`` leaves open."""
+    outs, declared = targets(source, names)
+    given = _given(sizes)
+    opened = _opened(outs, used_tensors([t.node for t in outs], declared), given)
+    return representative(opened, _fixed_sizes(outs, given))
 
 
 def generate(
@@ -180,37 +173,83 @@ def generate(
     sizes: Mapping[str, int] | None = None,
     orders: Mapping[str, Sequence[str]] | None = None,
     memory_limit: int | None = None,
+    *,
+    dtype: Any = "float64",
+    progress: Callable[[str], None] | None = None,
+    embed_limit: bool = True,
 ) -> tuple[str, dict[str, str], dict[str, list[Step]]]:
-    """The module source, binding name -> function name, function name -> its contractions
-    (numpy backend: contractions above ``memory_limit`` bytes are sliced where that helps)."""
+    """The module source, binding name -> function name, function name -> its contractions.
+
+    Size symbols without a value in ``sizes`` are read from the input arrays at run time; the
+    plan is made with representative values (distinct primes, see
+    :func:`~symtn.lower.codegen_sizes.representative`) and the code is scanned for numbers
+    derived from them (a size printed as a literal: refused). Numpy contractions above
+    ``memory_limit`` bytes are sliced when every size is known; the module's ``MEMORY_LIMIT`` is
+    ``memory_limit`` (None with ``embed_limit=False``: half the memory available at run time).
+
+    Raises:
+        EvaluationError: E300 for an unknown binding, backend or dtype, or an open size no input
+            leg carries (it needs a value in ``sizes``).
+    """
     if backend not in BACKENDS:
         raise SymtnError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}", code="E300")
+    dt = _dtype(dtype)
     outs, declared = targets(source, names, orders)
-    size_of = _size_function(outs, sizes)
-    be = BACKENDS[backend]()
+    given = _given(sizes)
+    all_tensors = used_tensors([t.node for t in outs], declared)
+    opened = _opened(outs, all_tensors, given)
     taken = set(_RESERVED)
     fnames = {t.name: sanitize(t.name, taken) for t in outs}
-    all_tensors = _used_tensors([t.node for t in outs], declared)
     params = {t.name: sanitize(t.name, taken) for t in all_tensors}
-    funcs: list[str] = []
-    steps: dict[str, list[Step]] = {}
-    for t in outs:
-        text, st = _function(fnames[t.name], [t], declared, be, size_of, params, memory_limit)
-        funcs.append(text)
-        steps[fnames[t.name]] = st
+    combined = None
     if len(outs) > 1:
         combined = sanitize("_and_".join(fnames[t.name].rstrip("_") for t in outs)[:60], taken)
-        text, st = _function(combined, outs, declared, be, size_of, params, memory_limit)
-        funcs.append(text)
-        steps[combined] = st
         fnames["*"] = combined
-    header = (
-        f'"""Generated by symtn ({backend} backend): {", ".join(t.name for t in outs)}.\n\n'
-        "Standalone: needs only the array library. Sizes are fixed at generation time;\n"
-        'inputs are arrays with axes in each tensor\'s declared leg order."""\n\n'
-    )
-    text = header + be.imports + be.module_source() + "\n\n" + "\n\n".join(funcs)
+    open_vars = {name: sanitize("n_" + name, taken) for name in opened}
+
+    values = representative(opened, _fixed_sizes(outs, given))
+    size_of = SizeFunction(given, open_vars, values)
+    spec = Spec(BACKENDS[backend](), size_of, params, open_vars, memory_limit, dt, progress)
+    spec.runtime_limit = memory_limit if embed_limit else None
+    text, steps = build(outs, declared, fnames, combined, spec)
+    leak = leaked_literal(text, values.values())
+    if leak is not None:
+        raise EvaluationError(
+            f"codegen could not write shape-generic code for the size(s) {', '.join(opened)}: "
+            f"a size is fixed in the generated line {leak!r}",
+            code="E300",
+            help=f"pass sizes={{'{opened[0]}': 64}} (CLI: --size {opened[0]}=64) to specialise",
+        )
     return text, fnames, steps
+
+
+def _generate_checked(
+    source: Any,
+    names: Sequence[str] | None,
+    backend: str,
+    sizes: Mapping[str, int] | None,
+    orders: Mapping[str, Sequence[str]] | None,
+    memory_limit: int | float | str | None,
+    dtype: Any,
+    progress: Callable[[str], None] | None,
+    default_slicing: bool,
+) -> tuple[str, dict[str, str]]:
+    """Generate; with a limit (given, or the default when ``default_slicing``) slice numpy
+    contractions above it and refuse (E310) those that cannot be bounded at known sizes."""
+    from symtn.lower.memory import check_steps, resolve_limit
+
+    if memory_limit is None and not default_slicing:
+        text, fnames, _ = generate(source, names, backend, sizes, orders, dtype=dtype, progress=progress)
+        return text, fnames
+    limit = resolve_limit(memory_limit)
+    text, fnames, steps = generate(
+        source, names, backend, sizes, orders, limit, dtype=dtype, progress=progress,
+        embed_limit=memory_limit is not None,
+    )
+    if "Sizes are fixed at generation time" in text.split('"""', 2)[1]:
+        itemsize = ITEMSIZE[_dtype(dtype)]
+        check_steps({b: steps[f] for b, f in fnames.items() if b != "*"}, limit, itemsize)
+    return text, fnames
 
 
 def codegen(
@@ -221,36 +260,44 @@ def codegen(
     sizes: Mapping[str, int] | None = None,
     orders: Mapping[str, Sequence[str]] | None = None,
     memory_limit: int | float | str | None = None,
+    dtype: Any = "float64",
+    progress: Callable[[str], None] | None = None,
 ) -> str:
     """The source of a standalone module computing the requested bindings.
 
+    Functions read the sizes the program (and ``sizes``) leaves open from their input arrays,
+    check every input's shape against its declared legs and the other inputs (``ValueError``
+    naming the tensor, the leg and the sizes) and, once per shape, that no intermediate of the
+    plan exceeds the module's ``MEMORY_LIMIT`` (``MemoryLimitError``, E310).
+
     Args:
-        program_or_nodes: a :class:`symtn.Program`, a mapping name -> node, or a single node.
+        program_or_nodes: a :class:`symtn.Program`, a mapping name -> node, a single node or a
+            list of nodes (functions ``value_0``, ``value_1``...).
         names: the bindings to generate, in order (default: all).
         backend: ``"numpy"``, ``"torch"`` or ``"jax"``.
-        sizes: values of size symbols the program leaves open (``{"b": 64}``).
+        sizes: values of size symbols to specialise the code to (``{"b": 64}``); others are read
+            from the inputs at run time.
         orders: for a mapping of nodes, name -> axis order of that output.
-        memory_limit: bytes (or ``"2GB"``) an intermediate may take, float64 entries; a numpy
-            contraction above it is sliced (cotengra chooses the legs; the module loops over
-            them in ``_sliced_einsum``), else refused. Default: no limit.
+        memory_limit: bytes (or ``"2GB"``) an intermediate may take: the module's
+            ``MEMORY_LIMIT`` (default: half the memory available at run time). When every size
+            is known, a numpy contraction above it is sliced (cotengra chooses the legs; the
+            module loops over them in ``_sliced_einsum``), else refused at generation time.
+        dtype: ``"float32"`` or ``"float64"`` (default): inputs are converted to it and
+            constants built in it.
+        progress: called with a message (``"gW1 (3/12)"``) before each binding is planned.
 
     Returns:
         Python source: one function per binding and, for several bindings, one function
         (named by joining their names with ``_and_``) returning all of them as a tuple.
 
     Raises:
-        EvaluationError: an unknown binding or an unbound size.
+        EvaluationError: an unknown binding, backend or dtype; an open size no input carries.
         NoRuleError: a function with no rule in the chosen backend.
         MemoryLimitError: E310, a contraction above ``memory_limit`` that slicing cannot bound.
     """
-    if memory_limit is None:
-        return generate(program_or_nodes, names, backend, sizes, orders)[0]
-    from symtn.lower.memory import check_steps, resolve_limit
-
-    limit = resolve_limit(memory_limit)
-    text, fnames, steps = generate(program_or_nodes, names, backend, sizes, orders, limit)
-    check_steps({b: steps[f] for b, f in fnames.items() if b != "*"}, limit)
-    return text
+    return _generate_checked(
+        program_or_nodes, names, backend, sizes, orders, memory_limit, dtype, progress, False
+    )[0]
 
 
 def compile(  # noqa: A001
@@ -261,30 +308,32 @@ def compile(  # noqa: A001
     sizes: Mapping[str, int] | None = None,
     orders: Mapping[str, Sequence[str]] | None = None,
     memory_limit: int | float | str | None = None,
+    dtype: Any = "float64",
 ) -> Any:
     """Generate and import a module: the one function (for one binding) or a namespace.
 
     The namespace has one attribute per generated function, ``all`` for the combined function
-    (several bindings) and ``source``; a single function also carries ``.source``.
+    (several bindings), ``source`` and ``module``; a single function also carries ``.source``
+    and ``.module`` (set ``module.MEMORY_LIMIT`` to change the run-time bound).
 
     ``memory_limit`` (bytes, or a string such as ``"2GB"``; default half the available memory)
-    bounds every contraction's largest intermediate (float64 entries) at generation time: a
-    numpy contraction above it is sliced (see :func:`codegen`), others are refused.
+    bounds every contraction's largest intermediate: at generation time when every size is known
+    (a numpy contraction above it is sliced, see :func:`codegen`), and at run time otherwise.
+    Other arguments as :func:`codegen`.
 
     Raises:
         MemoryLimitError: E310, a contraction whose largest intermediate exceeds the limit and
             cannot be sliced under it (names the binding, the intermediate's legs and its bytes).
     """
-    from symtn.lower.memory import check_steps, resolve_limit
-
-    limit = resolve_limit(memory_limit)
-    text, fnames, steps = generate(program_or_nodes, names, backend, sizes, orders, limit)
-    check_steps({b: steps[f] for b, f in fnames.items() if b != "*"}, limit)
+    text, fnames = _generate_checked(
+        program_or_nodes, names, backend, sizes, orders, memory_limit, dtype, None, True
+    )
     module = types.ModuleType("symtn_generated")
     exec(builtins.compile(text, "<symtn generated>", "exec"), module.__dict__)  # noqa: S102
     if len(fnames) == 1:
         fn = getattr(module, next(iter(fnames.values())))
         fn.source = text
+        fn.module = module
         return fn
     ns = types.SimpleNamespace(source=text, module=module)
     for key, fname in fnames.items():

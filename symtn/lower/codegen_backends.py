@@ -9,13 +9,14 @@ Helper functions are emitted into the module only when a generated function uses
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import sympy as sp
 from sympy.printing.numpy import JaxPrinter, NumPyPrinter
 
 from symtn.errors import NoRuleError
-from symtn.lower.codegen_helpers import NUMPY_HELPERS, TORCH_HELPERS
+from symtn.lower.codegen_helpers import JAX_X64, NUMPY_HELPERS, TORCH_HELPERS
 
 
 @functools.cache
@@ -75,8 +76,12 @@ class Backend:
 
     name = "numpy"
     xp = "numpy"
-    imports = "import functools\nimport math\n\nimport numpy\nimport opt_einsum\n\nDTYPE = numpy.float64\n"
+    xp_root = "numpy"
+    modules: tuple[str, ...] = ("numpy", "opt_einsum")
+    """Libraries a module may import, each only when its text uses it."""
     helpers = NUMPY_HELPERS
+    decorator = ""
+    """A decorator for every generated function (jax: 64-bit mode per call)."""
 
     def __init__(self) -> None:
         self.used: set[str] = set()
@@ -85,6 +90,16 @@ class Backend:
 
     def printer(self) -> Any:
         return _NumPyPrinter({"fully_qualified_modules": True})
+
+    def imports_for(self, text: str) -> str:
+        """The import block for a module whose text (without imports) is ``text``."""
+        std = [m for m in ("contextlib", "functools", "math", "os") if re.search(rf"\b{m}\.", text)]
+        libs = [m for m in self.modules if re.search(rf"(?<![\w.]){re.escape(m)}\.", text)]
+        if self.xp_root not in libs:
+            libs.insert(0, self.xp_root.split(".")[0])
+        libs = sorted(dict.fromkeys(libs), key=lambda m: (m.split(".")[0] != self.xp_root.split(".")[0], m))
+        blocks = ["".join(f"import {m}\n" for m in std), "".join(f"import {m}\n" for m in libs)]
+        return "\n".join(b for b in blocks if b) + "\n"
 
     def helper(self, name: str) -> str:
         if name not in self.helpers:
@@ -199,14 +214,17 @@ class Backend:
 
 
 class JaxBackend(Backend):
-    """jax flavour: ``jax.numpy`` arrays, float64 enabled at import."""
+    """jax flavour: ``jax.numpy`` arrays; with float64, jax's 64-bit mode is switched on for
+    the duration of each call only (never globally at import)."""
 
     name = "jax"
     xp = "jax.numpy"
-    imports = (
-        "import functools\nimport math\n\nimport jax\nimport jax.numpy\nimport jax.scipy.special\n\n"
-        'jax.config.update("jax_enable_x64", True)\nDTYPE = jax.numpy.float64\n'
-    )
+    xp_root = "jax.numpy"
+    modules = ("jax", "jax.numpy", "jax.scipy.special", "jax.nn")
+    decorator = "@_float64"
+
+    def module_source(self) -> str:
+        return JAX_X64 + super().module_source()
 
     def printer(self) -> Any:
         return _JaxPrinter({"fully_qualified_modules": True})
@@ -237,7 +255,8 @@ class TorchBackend(Backend):
 
     name = "torch"
     xp = "torch"
-    imports = "import functools\nimport math\n\nimport torch\n\nDTYPE = torch.float64\n"
+    xp_root = "torch"
+    modules = ("torch",)
     helpers = TORCH_HELPERS
 
     def printer(self) -> Any:

@@ -59,9 +59,9 @@ def _argext(x, axes, fn):
 ''',
     "_logdet": '''
 def _logdet(m):
-    """log det of the last two axes (complex log for a negative determinant)."""
+    """log det of the last two axes (nan for a negative determinant, as the evaluator)."""
     sign, logabs = {xp}.linalg.slogdet(m)
-    return {xp}.where(sign > 0, logabs, {xp}.log(sign + 0j).real + logabs)
+    return {xp}.where(sign >= 0, logabs, {xp}.nan)
 ''',
     "_tiled_sum": '''
 def _tiled_sum(terms, block):
@@ -102,7 +102,7 @@ def _tiled_sum(terms, block):
     return out
 ''',
     "_erf": """
-_erf = numpy.vectorize(math.erf, otypes=[float])
+_erf = numpy.vectorize(math.erf, otypes=[DTYPE])
 """,
 }
 
@@ -127,3 +127,23 @@ def _argext(x, axes, fn):
     return hit / torch.sum(hit, dim=axes, keepdim=True)
 ''',
 }
+
+JAX_X64 = '''
+def _float64(fn):
+    """Run ``fn`` with jax's 64-bit mode on for this call only when DTYPE is float64 (jax
+    computes in float32 by default; the module never changes the global setting)."""
+    if DTYPE != jax.numpy.float64:
+        return fn
+
+    @functools.wraps(fn)
+    def call(*args):
+        if hasattr(jax, "enable_x64"):
+            with jax.enable_x64(True):
+                return fn(*args)
+        from jax.experimental import enable_x64
+
+        with enable_x64():
+            return fn(*args)
+
+    return call
+'''

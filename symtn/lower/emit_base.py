@@ -55,9 +55,19 @@ class Step:
     path: tuple[tuple[int, ...], ...]
     method: str = ""
     largest_legs: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str, int], ...] = ()
+    """Every einsum label with its leg name and size (sizes print as source in generic code)."""
 
 
 _VAR = re.compile(r"\bt_\d+\b")
+
+
+def _labels(plan: NetworkPlan) -> tuple[tuple[str, str, int], ...]:
+    """The plan's einsum labels with their legs and sizes (for :attr:`Step.labels`)."""
+    return tuple(
+        (opt_einsum.get_symbol(x), plan.label_legs.get(x, opt_einsum.get_symbol(x)), n)
+        for x, n in plan.label_sizes.items()
+    )
 
 
 def _perm(have: Sequence[str], want: Sequence[str]) -> list[int] | None:
@@ -377,7 +387,7 @@ class EmitterBase:
         """The einsum of ``ops`` (the plan's operands) times ``scale``, with the plan's corners."""
         b = self.backend
         trivial = len(plan.operands) == 1 and plan.operands[0].labels == plan.einsum_out
-        rest = scale * plan.scale
+        rest = plan.scale * scale  # a size-dependent scale keeps its source (codegen_sizes)
         if rest != 1 and len(ops) >= 2:
             small = min(range(len(ops)), key=lambda i: math.prod(plan.operands[i].shape))
             ops[small] = self.assign(f"{rest!r} * {ops[small]}")
@@ -400,7 +410,7 @@ class EmitterBase:
                 core = self.assign(call, note)
                 big = max(int(tree.max_size()), math.prod(plan.label_sizes[x] for x in plan.einsum_out))
                 how = f"{c.method}; sliced over [{', '.join(legs)}] in {tree.nslices} slices"
-                self.steps.append(Step(core, eq, flops, big, tuple(path), how, ()))
+                self.steps.append(Step(core, eq, flops, big, tuple(path), how, (), _labels(plan)))
             elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
                 eq, ops, shapes, path, flops = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
                 before = self.count
@@ -413,7 +423,7 @@ class EmitterBase:
             if sliced is None:
                 names = {opt_einsum.get_symbol(lab): leg for lab, leg in plan.label_legs.items()}
                 legs = tuple(names.get(ch, ch) for ch in c.largest_labels)
-                self.steps.append(Step(core, eq, flops, big, tuple(path), method, legs))
+                self.steps.append(Step(core, eq, flops, big, tuple(path), method, legs, _labels(plan)))
         expr = self._corners(core, plan.einsum_out, plan.out_labels, plan.label_sizes)
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
@@ -456,7 +466,8 @@ class EmitterBase:
         c = choose([[label[ch] for ch in t] for t in terms], [label[ch] for ch in out], label_sizes)
         if c.flops > flops:
             return eq, ops, shapes, path, flops
-        return c.equation, new_ops, [tuple(s) for s in c.shapes], [tuple(p) for p in c.path], c.flops
+        shapes = [tuple(label_sizes[label[ch]] for ch in t) for t in c.equation.split("->")[0].split(",")]
+        return c.equation, new_ops, shapes, [tuple(p) for p in c.path], c.flops
 
     def _shifted(self, work: Sequence[Node], plan: NetworkPlan) -> dict[int, str]:
         """Stable replacements for ``exp(y)`` and ``(sum[L](exp(y)))^-k`` operands (by position).
@@ -582,5 +593,8 @@ class EmitterBase:
         return self.assign(b.einsum(eq, ops, path), "output legs joined by a delta")
 
     def _coeff(self, c: sp.Expr) -> float:
+        coeff = getattr(self.size_of, "coeff", None)
+        if coeff is not None:  # generated code: a size-dependent coefficient keeps its source
+            return coeff(c)  # type: ignore[no-any-return]
         subs = {s: self.size_of(s) for s in c.free_symbols}
         return float(c.subs(subs))

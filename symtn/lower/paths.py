@@ -143,7 +143,7 @@ def choose(labels: Sequence[Sequence[int]], out: Sequence[int], label_sizes: dic
     inputs = ["".join(get_symbol(x) for x in op) for op in labels]
     output = "".join(get_symbol(x) for x in out)
     equation = f"{','.join(inputs)}->{output}"
-    shapes = tuple(tuple(label_sizes[x] for x in op) for op in labels)
+    shapes = tuple(tuple(int(label_sizes[x]) for x in op) for op in labels)
     key = (equation, shapes)
     hit = _CACHE.get(key)
     if hit is not None:
@@ -158,7 +158,7 @@ def choose(labels: Sequence[Sequence[int]], out: Sequence[int], label_sizes: dic
     elif not hyper and n <= OPT_EINSUM_MAX:
         found = {"opt_einsum auto": _oe_path(equation, shapes, "auto")}
     else:
-        sizes = {get_symbol(x): s for x, s in label_sizes.items()}
+        sizes = {get_symbol(x): int(s) for x, s in label_sizes.items()}
         greedy = _oe_path(equation, shapes, "greedy")
         found = {}
         if n <= EXACT_MAX:
