@@ -211,7 +211,11 @@ def test_every_example_binding_stays_float32() -> None:
         for name in prog.bindings:
             if not _runnable(prog, name):
                 continue
-            fn = symtn.compile(prog, [name], dtype="float32")
+            try:
+                fn = symtn.compile(prog, [name], dtype="float32")
+            except symtn.SymtnError as err:  # sizes no input carries; see the two tests above
+                assert err.code == "E300" and "no input leg has exactly that size" in str(err), name
+                continue
             sizes, vals = _example_inputs(prog, 3)
             got = np.asarray(_call(fn, vals))
             assert got.dtype == np.float32, name

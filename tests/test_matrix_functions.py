@@ -4,7 +4,9 @@ printing, drawing, code generation and errors."""
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
+import inspect
 import sys
 from collections.abc import Callable
 from unittest import mock
@@ -284,7 +286,7 @@ def test_codegen_backends(backend: str, tmp_path) -> None:  # type: ignore[no-un
         node: Node = p[name]
         want = symtn.evaluate(node, vals, order=p.order(name))
         fn = getattr(mod, name)
-        args = [vals[a] for a in fn.__code__.co_varnames[: fn.__code__.co_argcount]]
+        args = [vals[a] for a in inspect.signature(fn).parameters]
         got = np.asarray(fn(*args))
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12, err_msg=name)
     body = src.split("def s(")[1].split("def ")[0]

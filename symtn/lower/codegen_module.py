@@ -179,7 +179,9 @@ def function(fname: str, outs: list[Target], declared: list[Tensor], spec: Spec)
     for name, var in zip(opened, names, strict=True):
         body.append(f"    {var} = {_reader(name, used, spec)}")
     body += code
-    ret = results[0] if len(results) == 1 else "(" + ", ".join(results) + ")"
+    # every output in the module's dtype (a planner step may introduce float64 constants)
+    typed = [b.asarray(r) for r in results]
+    ret = typed[0] if len(typed) == 1 else "(" + ", ".join(typed) + ")"
     body.append(f"    return {ret}")
     deco = [b.decorator] if b.decorator else []
     return "\n".join([*deco, f"def {fname}({', '.join(params)}):", *doc, *body]) + "\n", em.steps
