@@ -72,6 +72,16 @@ class _Source:
     _s: str | None
     _p: tuple[str, Any, Any] | None
 
+    # arithmetic shared by sizes and coefficients: the value, and the source built on demand
+    __add__ = _op("+", lambda a, b: a + b)
+    __radd__ = _op("+", lambda a, b: a + b, reflected=True)
+    __sub__ = _op("-", lambda a, b: a - b)
+    __rsub__ = _op("-", lambda a, b: a - b, reflected=True)
+    __mul__ = _op("*", lambda a, b: a * b)
+    __rmul__ = _op("*", lambda a, b: a * b, reflected=True)
+    __truediv__ = _op("/", lambda a, b: a / b)
+    __rtruediv__ = _op("/", lambda a, b: a / b, reflected=True)
+
     @property
     def src(self) -> str:
         if self._s is None:
@@ -97,16 +107,8 @@ class SizeInt(_Source, int):
 
     __str__ = _Source.__str__
     __repr__ = _Source.__repr__
-    __add__ = _op("+", lambda a, b: a + b)
-    __radd__ = _op("+", lambda a, b: a + b, reflected=True)
-    __sub__ = _op("-", lambda a, b: a - b)
-    __rsub__ = _op("-", lambda a, b: a - b, reflected=True)
-    __mul__ = _op("*", lambda a, b: a * b)
-    __rmul__ = _op("*", lambda a, b: a * b, reflected=True)
     __floordiv__ = _op("//", lambda a, b: a // b)
     __rfloordiv__ = _op("//", lambda a, b: a // b, reflected=True)
-    __truediv__ = _op("/", lambda a, b: a / b)
-    __rtruediv__ = _op("/", lambda a, b: a / b, reflected=True)
 
     def __neg__(self) -> SizeInt:
         return SizeInt(-self.real, None, ("neg", self, None))
@@ -125,14 +127,6 @@ class SizeFloat(_Source, float):
 
     __str__ = _Source.__str__
     __repr__ = _Source.__repr__
-    __add__ = _op("+", lambda a, b: a + b)
-    __radd__ = _op("+", lambda a, b: a + b, reflected=True)
-    __sub__ = _op("-", lambda a, b: a - b)
-    __rsub__ = _op("-", lambda a, b: a - b, reflected=True)
-    __mul__ = _op("*", lambda a, b: a * b)
-    __rmul__ = _op("*", lambda a, b: a * b, reflected=True)
-    __truediv__ = _op("/", lambda a, b: a / b)
-    __rtruediv__ = _op("/", lambda a, b: a / b, reflected=True)
 
     def __neg__(self) -> SizeFloat:
         return SizeFloat(-self.real, None, ("neg", self, None))
