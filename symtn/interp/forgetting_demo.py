@@ -196,6 +196,8 @@ def run(
     others = np.delete(removed.slices, FORGOTTEN)
     passed = bool(removed.slices[FORGOTTEN] < forget_max and others.min() > keep_min
                   and removed.weight > baseline_min and removed.cka > baseline_min)
+    before = ends[names.index("add 8")]
+    fig["slice9_remove_vs_add8"] = float(sims.slices[FORGOTTEN, ends[names.index("remove 9")], before])
     fig.update(slice9=float(removed.slices[FORGOTTEN]), others_min=float(others.min()),
                others_median=float(np.median(others)), weight=removed.weight, cka=removed.cka)
     res = ForgettingResult(ck_steps, ck_stage, sims, cka, rows, ref, fig, passed)
@@ -228,6 +230,8 @@ def _report(res: ForgettingResult, steps: int, ntr: int, nte: int,
     echo(f"remove 9: class-9 slice {f['slice9']:+.3f} (needs < {fmax}; source: 0.99 -> -0.07), other "
          f"slices min {f['others_min']:.3f} median {f['others_median']:.3f} (need > {kmin}), weight cosine "
          f"{f['weight']:.3f}, CKA {f['cka']:.3f} (need > {bmin}; source: both near 0.93)")
+    echo(f"class-9 slice between the ends of 'remove 9' and 'add 8' (before 9 was ever trained): "
+         f"{f['slice9_remove_vs_add8']:+.3f} (source: removing 9 looks like 'add 8' again)")
     verdict = "PASS" if res.passed else "FAIL"
     echo(f"{verdict}: removing 9 moves the class-9 slice towards 0 while the other slices, the weight "
          "cosine and CKA stay high")

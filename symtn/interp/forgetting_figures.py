@@ -12,7 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symtn.interp.similarity_figures import INSTALL_HINT, _pyplot, have_matplotlib, similarity_grid, text_matrix
+from symtn.interp.similarity_figures import (
+    INSTALL_HINT,
+    _pyplot,
+    have_matplotlib,
+    similarity_grid,
+    text_matrix,
+)
 
 if TYPE_CHECKING:
     from symtn.interp.forgetting_demo import ForgettingResult
@@ -46,9 +52,11 @@ def slice_curves(path: Path, res: ForgettingResult) -> str:
             ax.axvline(b - 0.5, color="grey", lw=0.7)
         ax.axvline(r, color="red", lw=0.8, ls="--")
         ax.axhline(0, color="grey", lw=0.5)
-        ax.set_ylim(-1.05, 1.05)
         ax.set_ylabel("similarity to the reference")
         ax.legend(fontsize=8, loc="lower left", ncol=2)
+    low = float(np.nanmin(res.sims.slices[:, r]))
+    ax1.set_ylim(min(-0.3, low - 0.05), 1.05)
+    ax2.set_ylim(min(0.0, float(np.nanmin(res.sims.tensor[r])) - 0.05), 1.05)
     ends = [*starts[1:], len(x)]
     for (name, _), s, e in zip(STAGES, starts, ends, strict=False):
         ax1.text((s + e - 1) / 2, 1.07, name, ha="center", va="bottom", fontsize=8)
