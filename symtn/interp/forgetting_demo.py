@@ -92,6 +92,7 @@ class ForgettingResult:
         sims: checkpoint x checkpoint weight cosine, tensor similarity and class slices.
         cka: ``[n, n]`` linear CKA of the checkpoints' hidden activations on the test images.
         rows: one :class:`StageRow` per stage; reference: the reference checkpoint's index.
+        checkpoints: the weights of every checkpoint (``W, V: [hidden, pixel]``, ``U: [cls, hidden]``).
         figures: scalar measurements (accuracies, timings); passed: the verdict; files: PNGs.
     """
 
@@ -101,6 +102,7 @@ class ForgettingResult:
     cka: np.ndarray
     rows: list[StageRow]
     reference: int
+    checkpoints: list[Params] = field(default_factory=list)
     figures: dict[str, float] = field(default_factory=dict)
     passed: bool = False
     files: list[str] = field(default_factory=list)
@@ -200,7 +202,7 @@ def run(
     fig["slice9_remove_vs_add8"] = float(sims.slices[FORGOTTEN, ends[names.index("remove 9")], before])
     fig.update(slice9=float(removed.slices[FORGOTTEN]), others_min=float(others.min()),
                others_median=float(np.median(others)), weight=removed.weight, cka=removed.cka)
-    res = ForgettingResult(ck_steps, ck_stage, sims, cka, rows, ref, fig, passed)
+    res = ForgettingResult(ck_steps, ck_stage, sims, cka, rows, ref, ckpts, fig, passed)
     _report(res, steps, len(xtr), len(xte), (forget_max, keep_min, baseline_min), echo)
     if out is not None:
         from symtn.interp.forgetting_figures import write_figures
