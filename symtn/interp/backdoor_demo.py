@@ -79,7 +79,20 @@ def attack_success(params: Params, x: np.ndarray, y: np.ndarray) -> float:
 
 @dataclass
 class BackdoorResult:
-    """Everything the demo measured (see the module docstring for the definitions)."""
+    """Everything the demo measured (see the module docstring for the definitions).
+
+    Attributes:
+        steps: the training step of each checkpoint (0 is the initialisation).
+        phase_b_start: the last step of phase A.
+        sims: checkpoint x checkpoint matrices (weight cosine, global tensor, ``[cls]`` slices).
+        deltas: phase deltas of ``"matrix"`` (weight cosine) and ``"tensor"`` (global).
+        slice_deltas: ``[cls]`` phase deltas of the class slices.
+        figures: ``acc_a, asr_a, acc_b, asr_b`` (clean test accuracy and attack success rate at
+            the end of each phase), ``margin`` (class-9 delta minus the others' median), timings.
+        passed: the verdict.
+        checkpoints: the weights at every checkpoint.
+        files: figures written.
+    """
 
     steps: list[int]
     phase_b_start: int
@@ -88,6 +101,7 @@ class BackdoorResult:
     slice_deltas: np.ndarray
     figures: dict[str, float] = field(default_factory=dict)
     passed: bool = False
+    checkpoints: list[Params] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
 
 
@@ -159,7 +173,7 @@ def run(
     largest = int(np.argmax(slice_deltas)) == TARGET
     passed = bool(largest and margin >= 0.1 and deltas["tensor"] > deltas["matrix"])
     fig["margin"] = margin
-    res = BackdoorResult(steps, phase_a, sims, deltas, slice_deltas, fig, passed)
+    res = BackdoorResult(steps, phase_a, sims, deltas, slice_deltas, fig, passed, ckpts)
     _report(res, len(xtr), len(xte), len(a), len(b), echo)
     if out is not None:
         res.files = write_figures(res, Path(out), echo)

@@ -40,9 +40,13 @@ def program() -> Program:
     return parse(bundled(PROGRAM), PROGRAM)
 
 
-@lru_cache(maxsize=1)
-def compiled() -> Any:
-    """symtn-generated numpy functions of the program (cached namespace).
+@lru_cache(maxsize=8)
+def compiled(hidden: int = 32) -> Any:
+    """symtn-generated numpy functions of the program for ``hidden`` units (cached namespace).
+
+    The size is fixed at generation time so that the contraction order is planned for it: at 32
+    units the inner product goes through ``[hidden, hidden]`` Gram matrices (a module generic in
+    ``hidden`` is planned for a large representative size and forms ``[cls, pixel, pixel]``).
 
     Attributes used: ``all(X, Y, W, V, U) -> (loss, gW, gV, gU)``, ``logits(X, W, V, U)`` with
     legs ``[batch, cls]``, ``inner(W, V, U, W_b, V_b, U_b)`` (``E[f_c g_c]``, legs ``[cls]``) and
@@ -52,8 +56,9 @@ def compiled() -> Any:
 
     from symtn.lower.codegen import compile as symtn_compile
 
-    train_fns = symtn_compile(program(), ["loss", "gW", "gV", "gU"])
-    other = symtn_compile(program(), ["logits", "inner", "mean_f"])
+    sizes = {"hidden": hidden}
+    train_fns = symtn_compile(program(), ["loss", "gW", "gV", "gU"], sizes=sizes)
+    other = symtn_compile(program(), ["logits", "inner", "mean_f"], sizes=sizes)
     return SimpleNamespace(all=train_fns.all, logits=other.logits, inner=other.inner, mean_f=other.mean_f)
 
 
@@ -80,13 +85,14 @@ def loss_and_grads(params: Params, x: np.ndarray, y: np.ndarray) -> tuple[float,
         x: images ``[batch, pixel]``; y: integer labels ``[batch]``.
     """
     y1 = one_hot(y, params["U"].shape[0])
-    loss, gw, gv, gu = compiled().all(x, y1, params["W"], params["V"], params["U"])
+    loss, gw, gv, gu = compiled(params["U"].shape[1]).all(x, y1, params["W"], params["V"], params["U"])
     return float(loss), {"W": gw, "V": gv, "U": gu}
 
 
 def predict(params: Params, x: np.ndarray) -> np.ndarray:
     """Predicted classes ``[batch]`` (argmax of symtn's ``logits`` binding)."""
-    return np.asarray(np.argmax(compiled().logits(x, params["W"], params["V"], params["U"]), axis=1))
+    logits = compiled(params["U"].shape[1]).logits(x, params["W"], params["V"], params["U"])
+    return np.asarray(np.argmax(logits, axis=1))
 
 
 def accuracy(params: Params, x: np.ndarray, y: np.ndarray) -> float:

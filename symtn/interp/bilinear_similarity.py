@@ -48,13 +48,13 @@ def class_inner(a: Params, b: Params, centre: bool = True) -> np.ndarray:
     """Per-class inner products ``[cls]``: ``E[f_c g_c]`` over ``x ~ N(0, I)``, centred by default.
 
     Args:
-        a, b: weights ``W, V: [hidden, pixel]``, ``U: [cls, hidden]`` (hidden sizes may differ).
+        a, b: weights ``W, V: [hidden, pixel]``, ``U: [cls, hidden]`` (the same sizes).
         centre: subtract ``E[f_c] E[g_c] = tr Q_a,c tr Q_b,c`` (see the module docstring).
 
     Returns:
         ``[cls]`` array, contracted by symtn's generated code for the binding ``inner``.
     """
-    fns = compiled()
+    fns = compiled(a["U"].shape[1])
     out = np.asarray(fns.inner(a["W"], a["V"], a["U"], b["W"], b["V"], b["U"]))
     if centre:
         ma, mb = fns.mean_f(a["W"], a["V"], a["U"]), fns.mean_f(b["W"], b["V"], b["U"])
@@ -100,9 +100,11 @@ def similarity_matrices(checkpoints: Sequence[Params], centre: bool = True) -> S
     generated ``inner`` function (tens of microseconds at 64 pixels, 32 hidden units).
     """
     n = len(checkpoints)
-    fns = compiled()
+    if n == 0:
+        return SimilarityMatrices(np.zeros((0, 0)), np.zeros((0, 0)), np.zeros((0, 0, 0)))
+    fns = compiled(checkpoints[0]["U"].shape[1])
     means = [np.asarray(fns.mean_f(c["W"], c["V"], c["U"])) for c in checkpoints]
-    k = len(means[0]) if n else 0
+    k = len(means[0])
     raw = np.zeros((k, n, n))
     mat = np.ones((n, n))
     for i, a in enumerate(checkpoints):
