@@ -126,7 +126,7 @@ def cka_matrix(checkpoints: list[Params], x: np.ndarray) -> np.ndarray:
 
 def run(
     steps: int = 500,
-    every: int = 100,
+    every: int = 50,
     *,
     seed: int = 0,
     lr: float = 0.005,
