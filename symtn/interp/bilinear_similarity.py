@@ -12,7 +12,10 @@ two weight sets ``a`` and ``b``:
 The inner product is over ``x ~ N(0, I)``: the program's binding ``inner = E[x ~ N(0, I)](f * g)``
 is expanded by Wick pairings into three networks (``tr Q_a tr Q_b``, ``tr(Q_a Q_b)``,
 ``tr(Q_a Q_b^T)``) and symtn's generated code contracts them through ``[hidden, hidden]`` Gram
-matrices of ``W, V`` -- the ``[cls, pixel, pixel]`` tensor is never formed.
+matrices of ``W, V`` -- the ``[cls, pixel, pixel]`` tensor is never formed. The expansion is the
+one of :func:`symtn.interp.gaussian.gaussian_expectation` (the tests check the generated values
+against :func:`symtn.interp.gaussian.function_inner` on the program's ``f``); it is derived and
+compiled once (:func:`symtn.interp.bilinear.compiled`) and each pair is one call.
 
 **Centring** (default ``centre=True``): ``<f, g> = E[f g] - E[f] E[g] = 2 <sym Q_a, sym Q_b>``,
 the Frobenius inner product of the symmetrised interaction tensors. This is the tensor form of the
