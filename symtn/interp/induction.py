@@ -15,12 +15,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from symtn.interp.heatmap import ascii_heatmap, write_heatmap
+from symtn.interp import figures as figs
+from symtn.interp.figures import ascii_heatmap
 from symtn.lower import evaluate
 from symtn.program import Program, parse
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def program() -> Program:
@@ -56,11 +61,37 @@ def stripe(a: np.ndarray, period: int, threshold: float = 0.2) -> dict[int, set[
     return {q: {int(k) for k in np.nonzero(a[q] >= threshold)[0]} for q in range(period, a.shape[0])}
 
 
+def figure(a: np.ndarray, period: int) -> Figure:
+    """The pattern ``a[q, k]`` as a heat map: positions labelled ``t:v`` (token ``v`` of the block
+    at position ``t``), the expected induction stripe outlined.
+
+    Raises:
+        MissingMatplotlib: when matplotlib is not installed.
+    """
+    labels = [f"{t}:v{t % period}" for t in range(a.shape[0])]
+    fig = figs.matrix_figure(
+        a, "toy induction head: attention pattern", xlabel="key position k (token)",
+        ylabel="query position q (token)", xticklabels=labels, yticklabels=labels, cmap="Blues",
+        vmin=0.0, vmax=1.0, colorbar="attention weight",
+    )
+    from matplotlib.patches import Rectangle
+
+    ax = fig.axes[0]
+    for q, keys in expected_stripe(period, a.shape[0] // period).items():
+        for k in keys:
+            ax.add_patch(Rectangle((k - 0.5, q - 0.5), 1, 1, fill=False, edgecolor="tab:red", linewidth=0.8))
+    return fig
+
+
 def run(
     period: int = 6, dim: int = 64, repeats: int = 3, out: str | Path = "induction_pattern.png",
     echo: Callable[[str], None] = print, seed: int = 0,
 ) -> dict[str, object]:
-    """Evaluate the pattern, print it as ASCII, write the heat map; returns the figures."""
+    """Evaluate the pattern, print it as ASCII, write the heat map; returns the figures.
+
+    Without matplotlib the ASCII heat map is all (a line says how to install matplotlib) and
+    ``"figure"`` is None.
+    """
     prog = program()
     echo("toy induction head from the bundled program induction_head.stn:")
     for line in prog.source.splitlines():
@@ -77,7 +108,11 @@ def run(
     ok = got == want and all(c.result.holds for c in outcomes)
     echo(f"induction stripe (each query attends just after earlier copies of its vector): "
          f"{'as expected' if got == want else 'NOT as expected'}")
-    engine = write_heatmap(out, a, "toy induction head: attention pattern", "key position k",
-                           "query position q")
-    echo(f"wrote {out} ({engine})")
-    return {"pattern": a, "ok": ok, "png": str(out), "engine": engine}
+    try:
+        fig: Figure | None = figure(a, period)
+    except figs.MissingMatplotlib as err:
+        echo(f"no figure: {err.message}; install it with {figs.INSTALL}")
+        fig = None
+    if fig is not None:
+        echo(f"wrote {figs.save(fig, out)}")
+    return {"pattern": a, "ok": ok, "png": str(out) if fig is not None else None, "figure": fig}

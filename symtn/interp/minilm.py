@@ -68,6 +68,14 @@ def tokenize(texts: list[str], path: Path | None = None) -> list[list[int]]:
     return [enc.ids for enc in tok.encode_batch(texts)]
 
 
+def token_strings(ids: list[int], path: Path | None = None) -> list[str]:
+    """The WordPiece strings of token ids (``[CLS]``, ``cat``, ``##s``...), by tokenizer.json."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str((path or model_dir()) / "tokenizer.json"))
+    return [tok.id_to_token(i) or f"<{i}>" for i in ids]
+
+
 def layer_values(w: dict[str, np.ndarray], layer: int) -> dict[str, np.ndarray]:
     """The program's tensors for encoder layer ``layer``, axes in declared slot order."""
     p = f"encoder.layer.{layer}."

@@ -17,13 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from symtn.interp import figures as figs
 from symtn.interp import minilm
-from symtn.interp.heatmap import write_heatmap
 from symtn.interp.similarity import batched_gram
 from symtn.ir.nodes import Delta, Node, Product, Tensor
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 TEXT = (
     "The cat sat on the mat because the cat was tired. "
@@ -92,9 +96,9 @@ def circuit_similarity(w: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
 
 
 def mosaic(patterns: list[np.ndarray]) -> np.ndarray:
-    """All patterns tiled: layers down, heads across, one blank row/column between tiles."""
+    """All patterns tiled: layers down, heads across, one blank (NaN) row/column between tiles."""
     n = patterns[0].shape[-1]
-    out = np.zeros((len(patterns) * (n + 1) - 1, patterns[0].shape[0] * (n + 1) - 1))
+    out = np.full((len(patterns) * (n + 1) - 1, patterns[0].shape[0] * (n + 1) - 1), np.nan)
     for layer, ps in enumerate(patterns):
         for h, a in enumerate(ps):
             out[layer * (n + 1) : layer * (n + 1) + n, h * (n + 1) : h * (n + 1) + n] = a
@@ -106,14 +110,67 @@ def _top(m: np.ndarray, k: int = 3) -> str:
     return ", ".join(f"L{i // m.shape[1]}H{i % m.shape[1]} {m.flat[i]:.2f}" for i in idx)
 
 
+def _best(m: np.ndarray) -> tuple[int, int]:
+    i = int(np.argmax(m))
+    return i // m.shape[1], i % m.shape[1]
+
+
+def figures(
+    tokens: list[str], f: minilm.Forward, scores: dict[str, np.ndarray], writes: np.ndarray,
+    sims: dict[str, np.ndarray],
+) -> dict[str, Figure]:
+    """The demo's figures, by file name (matplotlib ``Figure`` objects; nothing is written).
+
+    Raises:
+        MissingMatplotlib: when matplotlib is not installed.
+    """
+    chosen = []
+    for key, what in (("previous", "previous-token"), ("duplicate", "duplicate-token")):
+        layer, h = _best(scores[key])
+        chosen.append((f"L{layer}H{h}: top {what} head ({scores[key][layer, h]:.2f})", f.patterns[layer][h]))
+    n_tok = len(tokens)
+    mos = figs.matrix_figure(
+        mosaic(f.patterns), "MiniLM-L6 attention patterns, all 6 x 12 heads", xlabel="head (key positions)",
+        ylabel="layer (query positions)", cmap="Blues", vmin=0.0, vmax=1.0, colorbar="attention weight",
+    )
+    ax = mos.axes[0]
+    ax.set_xticks([h * (n_tok + 1) + (n_tok - 1) / 2 for h in range(minilm.N_HEAD)])
+    ax.set_xticklabels([f"H{h}" for h in range(minilm.N_HEAD)], fontsize=7)
+    ax.set_yticks([x * (n_tok + 1) + (n_tok - 1) / 2 for x in range(minilm.N_LAYERS)])
+    ax.set_yticklabels([f"L{x}" for x in range(minilm.N_LAYERS)], fontsize=7)
+    labels = figs.head_labels(minilm.N_LAYERS, minilm.N_HEAD)
+    return {
+        "minilm_patterns.png": figs.attention_figure(chosen, tokens, "MiniLM-L6 attention patterns"),
+        "minilm_pattern_mosaic.png": mos,
+        "minilm_head_scores.png": figs.head_scores_figure(
+            [("previous-token score: mean attention from t to t - 1", scores["previous"]),
+             ("duplicate-token score: attention on earlier copies of the token", scores["duplicate"]),
+             ("direct-path write: mean |W_O z_h| / |x|", writes)],
+            "MiniLM-L6 per-head scores",
+        ),
+        "minilm_ov_similarity.png": figs.similarity_figure(
+            sims["OV"], labels, "OV circuits W_O W_V: cosine similarity of the 72 heads", group=minilm.N_HEAD
+        ),
+        "minilm_qk_similarity.png": figs.similarity_figure(
+            sims["QK"], labels, "QK circuits W_Q^T W_K: cosine similarity of the 72 heads",
+            group=minilm.N_HEAD,
+        ),
+    }
+
+
 def run(
     out_dir: str | Path = ".", text: str = TEXT, echo: Callable[[str], None] = print
 ) -> dict[str, object]:
-    """Run the analysis, print the findings and write the figures into ``out_dir``."""
+    """Run the analysis, print the findings and write the figures into ``out_dir``.
+
+    Without matplotlib the findings are printed and no figure is written (a line says how to
+    install it). Returns the ids, tokens, scores, writes, similarities, forward pass and the
+    figures by file name (empty without matplotlib).
+    """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     w = minilm.load_weights()
     ids = minilm.tokenize([text])[0]
+    tokens = minilm.token_strings(ids)
     echo(f"MiniLM-L6 (all-MiniLM-L6-v2), {len(ids)} tokens: {text!r}")
     f = minilm.forward(ids, w)
     echo("encoder layers evaluated by symtn from the bundled program minilm_layer.stn")
@@ -127,14 +184,14 @@ def run(
     for k, v in off.items():
         echo(f"{k} circuits: most similar pair of distinct heads has cosine {v.max():.3f}; "
              f"mean |cosine| {np.abs(v).sum() / (v.size - len(v)):.3f}")
-    files = {
-        "minilm_patterns.png": (mosaic(f.patterns), "attention patterns (layers down, heads across)"),
-        "minilm_head_scores.png": (np.vstack([scores["previous"], scores["duplicate"]]),
-                                   "previous-token (rows 0-5) and duplicate-token (rows 6-11) scores"),
-        "minilm_ov_similarity.png": (sims["OV"], "OV circuit cosine similarity (72 heads)"),
-        "minilm_qk_similarity.png": (sims["QK"], "QK circuit cosine similarity (72 heads)"),
-    }
-    for name, (m, title) in files.items():
-        engine = write_heatmap(out / name, m, title)
-        echo(f"wrote {out / name} ({engine})")
-    return {"ids": ids, "scores": scores, "writes": writes, "similarity": sims, "forward": f}
+    try:
+        made = figures(tokens, f, scores, writes, sims)
+    except figs.MissingMatplotlib as err:
+        echo(f"no figures: {err.message}; install it with {figs.INSTALL}")
+        made = {}
+    if made:
+        out.mkdir(parents=True, exist_ok=True)
+    for name, fig in made.items():
+        echo(f"wrote {figs.save(fig, out / name)}")
+    return {"ids": ids, "tokens": tokens, "scores": scores, "writes": writes, "similarity": sims,
+            "forward": f, "figures": made}

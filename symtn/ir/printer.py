@@ -40,6 +40,16 @@ ADD, MUL, NEG, POW, ATOM = 2, 3, 4, 5, 6
 FRESH_LETTERS = "abcdefghpqrstuvwyz"
 _X0 = sp.Symbol("x0", real=True)
 
+Fold = tuple[str, "list[str] | None", "list[Node]"]
+"""A fold found by a hook: builtin name, its subscript legs (free legs of the node, or None)
+and its arguments (nodes whose free legs are legs of the folded node)."""
+
+FOLDS: list[Callable[[Node], Fold | None]] = []
+"""Folds that need the rewriter to check them (``gelu`` and ``layernorm`` after simplification),
+registered by ``symtn.rewrite.folds``; used by :func:`to_notation` only, never for keys."""
+
+_FOLDING = [False]  # a hook simplifies, which prints keys: no hook runs inside another
+
 LEG_ACTING_BUBBLES = ("max", "min", "sum", "mean", "logsumexp", "softmax", "det", "logdet", "inv")
 
 # sympy function class name -> notation function name
@@ -250,7 +260,8 @@ def leg_names(root: Node) -> set[str]:
 
 
 class _Printer:
-    def __init__(self, avoid: set[str] | None = None, prefix: str = "") -> None:
+    def __init__(self, avoid: set[str] | None = None, prefix: str = "", readable: bool = False) -> None:
+        self.readable = readable
         self.counter = itertools.count(1)
         self.avoid = avoid or set()
         self.prefix = prefix
@@ -297,6 +308,9 @@ class _Printer:
             scope = dict(env)
             scope.update({leg: env.get(names[leg], names[leg]) for leg in operand.legs})
             return f"softmax[{', '.join(scope[leg] for leg in ax)}]({self.pr(operand, scope)[0]})"
+        hooked = self.hooked_fold(node, env)
+        if hooked is not None:
+            return hooked
         if isinstance(node, Product) and len(node.args) == 2:
             d = [f for f in node.args if isinstance(f, Delta) and f.order == 2]
             if len(d) == 1 and set(d[0].legs) == node.wires() and len(node.wires()) == 2:
@@ -304,6 +318,21 @@ class _Printer:
                 if not isinstance(other, Delta):
                     return self.bubble_text("trace", list(d[0].legs), other, env)
         return None
+
+    def hooked_fold(self, node: Node, env: dict[str, str]) -> str | None:
+        """A fold of :data:`FOLDS` (readable printing only), e.g. ``layernorm[d](x, g, b)``."""
+        if not self.readable or _FOLDING[0] or not FOLDS or not node.children:
+            return None
+        _FOLDING[0] = True
+        try:
+            found = next((f for f in (hook(node) for hook in FOLDS) if f is not None), None)
+        finally:
+            _FOLDING[0] = False
+        if found is None:
+            return None
+        name, legs, args = found
+        sub = f"[{', '.join(env.get(leg, leg) for leg in legs)}]" if legs else ""
+        return f"{name}{sub}({', '.join(self.pr(a, env)[0] for a in args)})"
 
     def bubble_text(self, name: str, legs: list[str], operand: Node, env: dict[str, str]) -> str:
         scope = dict(env)
@@ -417,7 +446,7 @@ class _Printer:
 
 def to_notation(node: Node) -> str:
     """Print ``node`` as parseable symtn notation (free legs keep their names)."""
-    return _Printer(leg_names(node)).pr(node, {})[0]
+    return _Printer(leg_names(node), readable=True).pr(node, {})[0]
 
 
 def notation_up_to_renaming(node: Node) -> str:

@@ -6,6 +6,10 @@ labelled, wires for contractions, copy tensors as dots, identity deltas as plain
 bubbles as rounded outlines around exactly the sub-network they act on, free legs labelled once
 at the border, and sums as rows of diagrams joined by their coefficients. Output is
 deterministic: the same expression gives the same bytes.
+
+An expression too large to draw as a tree (more than 600 shapes) is drawn in its ``cse`` form
+(``symtn.lower.draw.shared``): each shared sub-expression once, as a box ``t1``, ``t2``, ...
+defined below the expression, with a caption saying so.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from symtn.errors import SymtnError
 from symtn.ir.nodes import Node, Tensor
 from symtn.lower.draw.dot import to_dot
 from symtn.lower.draw.scene import derivative_scene, expression_scene, terms
+from symtn.lower.draw.shared import Boxed, boxed, shared_scene
 from symtn.lower.draw.svg import to_svg
 from symtn.lower.draw.tikz import to_tikz
 
@@ -38,18 +43,53 @@ def draw(
         title: a title stored in the SVG (defaults to the expression's notation).
 
     Returns:
-        The drawing as text.
+        The drawing as text. Over 600 shapes, the ``cse`` form: shared sub-expressions drawn
+        once as boxes ``t1``, ``t2``... with their definitions below and a caption (SVG, TikZ)
+        or comment and cluster labels (DOT) saying so; :func:`too_large` tells whether it was.
 
     Raises:
-        SymtnError: E401 for an unknown format, E400 for a drawing of more than 600 shapes.
+        SymtnError: E401 for an unknown format, E400 when even the ``cse`` form has a diagram
+            of more than 600 shapes.
     """
     _check(format)
-    if format == "dot":
-        return to_dot(terms(expr), highlight)
-    scene = expression_scene(expr, tuple(highlight))
+    try:
+        if format == "dot":
+            return to_dot(terms(expr), highlight)
+        scene = expression_scene(expr, tuple(highlight))
+    except SymtnError as err:
+        if err.code != "E400":
+            raise
+        return _draw_boxed(boxed(expr), format, tuple(highlight), title)
     if format == "tikz":
         return to_tikz(scene)
     return to_svg(scene, str(expr) if title is None else title)
+
+
+def _draw_boxed(b: Boxed, format: str, highlight: tuple[str, ...], title: str | None) -> str:
+    """The ``cse`` form: the expression with its boxes, then each box's definition."""
+    if format == "dot":
+        pieces = terms(b.root) + [(f"{name} =", node) for name, node in b.definitions]
+        text = to_dot(pieces, highlight, boxes=b.names)
+        return text.replace("graph symtn {", f"// {b.caption()}\ngraph symtn {{", 1)
+    scene = shared_scene(b, highlight)
+    if format == "tikz":
+        return to_tikz(scene)
+    return to_svg(scene, b.caption() if title is None else title)
+
+
+def too_large(expr: Node) -> bool:
+    """Whether ``draw(expr)`` falls back to the ``cse`` form (more than 600 shapes as a tree)."""
+    from symtn.lower.draw.model import Model
+
+    try:
+        for _, term in terms(expr):
+            if term is not None:
+                Model(term)
+    except SymtnError as err:
+        if err.code != "E400":
+            raise
+        return True
+    return False
 
 
 def draw_derivative(f: Node, wrt: Tensor | str, result: Node, format: str = "svg") -> str:
@@ -72,4 +112,4 @@ def draw_derivative(f: Node, wrt: Tensor | str, result: Node, format: str = "svg
     return to_tikz(scene) if format == "tikz" else to_svg(scene, f"d({f})/d({name})")
 
 
-__all__ = ["FORMATS", "draw", "draw_derivative"]
+__all__ = ["FORMATS", "draw", "draw_derivative", "too_large"]

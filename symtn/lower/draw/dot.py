@@ -33,6 +33,7 @@ def _leaf(name: str, leaf: Leaf) -> str:
         style = ["filled"] + ([] if leaf.iso else ["rounded"]) + (["dashed"] if "hole" in leaf.marks else [])
         fill = "#d9d9d9" if "const" in leaf.marks else ("#ffe0b2" if leaf.iso else "#cfe3f7")
         fill = "#ffffff" if "hole" in leaf.marks else fill
+        fill = "#fff3c4" if "shared" in leaf.marks else fill
         attrs = f"shape={shape}, style={_q(','.join(style))}, fillcolor={_q(fill)}, label={_q(leaf.label)}"
         if "symmetric" in leaf.marks or "antisymmetric" in leaf.marks:
             attrs += ", peripheries=2"
@@ -95,7 +96,9 @@ class _Writer:
         return self.lines
 
 
-def to_dot(terms: list[tuple[str, Node | None]], highlight: tuple[str, ...] = ()) -> str:
+def to_dot(
+    terms: list[tuple[str, Node | None]], highlight: tuple[str, ...] = (), boxes: tuple[str, ...] = ()
+) -> str:
     """DOT source for an expression given as ``(coefficient text, term)`` pairs (see
     ``render.terms``); one pair with no coefficient is drawn without a term cluster."""
     out = [
@@ -113,7 +116,7 @@ def to_dot(terms: list[tuple[str, Node | None]], highlight: tuple[str, ...] = ()
         if term is None:
             out.append(f"{indent}{_q(f't{i}one')} [shape=plaintext, label={_q(coeff)}];")
         else:
-            out.extend(_Writer(Model(term, highlight), "" if single else f"t{i}").write(indent))
+            out.extend(_Writer(Model(term, highlight, boxes), "" if single else f"t{i}").write(indent))
         if not single:
             out.append("  }")
     out.append("}")

@@ -95,17 +95,19 @@ class Model:
     Args:
         node: the expression to draw.
         highlight: tensor names drawn as holes (the "before" view of a derivative).
+        boxes: tensor names that stand for shared sub-expressions (drawn with the ``shared`` mark).
 
     Raises:
         SymtnError: E400 when the drawing would exceed ``MAX_LEAVES`` shapes.
     """
 
-    def __init__(self, node: Node, highlight: Iterable[str] = ()) -> None:
+    def __init__(self, node: Node, highlight: Iterable[str] = (), boxes: Iterable[str] = ()) -> None:
         self.leaves: list[Leaf] = []
         self.groups: list[Group] = [Group(0, "root", "", None)]
         self.wires: list[Wire] = []
         self.stubs: list[Stub] = []
         self.highlight = tuple(highlight)
+        self.boxes = frozenset(boxes)
         self.free = node.legs
         self.label = Namer({x for x in all_leg_names(node) if not x.startswith("_")})
         ends = self.piece(node, 0)
@@ -186,6 +188,8 @@ class Model:
                 marks.append(str(fact[0]))
         if node.name in self.highlight:
             marks.append("hole")
+        if node.name in self.boxes:
+            marks.append("shared")
         facts = "; ".join(
             f[0] + (f"({', '.join(map(fact_text, f[1]))})" if len(f) > 1 else "") for f in node.facts
         )

@@ -51,16 +51,18 @@ def stack(parts: list[Scene], vertical: bool = False, gap: float = 14.0) -> Scen
     return out
 
 
-def expression_scene(expr: Node, highlight: tuple[str, ...] = (), prefix: str = "") -> Scene:
+def expression_scene(
+    expr: Node, highlight: tuple[str, ...] = (), prefix: str = "", boxes: tuple[str, ...] = ()
+) -> Scene:
     """The scene of an expression: one diagram, or a sum's diagrams joined by coefficients;
-    object names start with ``prefix``."""
+    object names start with ``prefix``; tensors named in ``boxes`` are shared sub-expressions."""
     pairs = terms(expr)
     if len(pairs) == 1 and not pairs[0][0]:
-        return build_scene(Model(expr, highlight), prefix)
+        return build_scene(Model(expr, highlight, boxes), prefix)
     rows: list[tuple[Scene | None, Scene | None]] = []
     for i, (text, term) in enumerate(pairs):
         coeff = text_scene(text, key=f"{prefix}t{i}c") if text else None
-        diagram = build_scene(Model(term, highlight), f"{prefix}t{i}") if term is not None else None
+        diagram = build_scene(Model(term, highlight, boxes), f"{prefix}t{i}") if term is not None else None
         rows.append((coeff, diagram))
     width = sum(s.bbox()[2] - s.bbox()[0] + 14 for pair in rows for s in pair if s is not None)
     if width <= MAX_ROW or len(rows) <= 1:

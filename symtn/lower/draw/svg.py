@@ -2,7 +2,7 @@
 
 Elements carry classes a reader (or a test) can count: ``shape`` on every leaf shape (with
 ``tensor``, ``dot``, ``constant``, ``scalar``; ``isometry``, ``symmetric``, ``antisymmetric``,
-``const``, ``hole`` as marks), ``outline`` with ``bubble``/``frozen``/``sum`` on groups,
+``const``, ``hole``, ``shared`` as marks), ``outline`` with ``bubble``/``frozen``/``sum`` on groups,
 ``wire`` on contractions, ``stub free``/``stub term``/``stub consumed`` on open legs, and
 ``label`` plus ``free-label``, ``term-label``, ``consumed-label``, ``wire-label``,
 ``bubble-label`` or ``coeff-label`` on every text; legs carry ``data-leg``.
@@ -30,6 +30,8 @@ STYLE = """
 .shape.tensor { fill: #cfe3f7; }
 .shape.isometry { fill: #ffe0b2; }
 .shape.const { fill: #d9d9d9; }
+.shape.shared { fill: #fff3c4; stroke: #8d6e00; stroke-width: 2.2; }
+.caption-label { font-size: 12px; fill: #555555; font-style: italic; }
 .shape.hole { fill: #ffffff; stroke: #d32f2f; stroke-dasharray: 5 3; }
 .shape.dot { fill: #111111; }
 .shape.constant { fill: #e8f5e9; }

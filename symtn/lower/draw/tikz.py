@@ -26,6 +26,7 @@ STYLES = r"""  x=0.5pt, y=-0.5pt, font=\small,
   symmetric/.style={double, double distance=1.2pt},
   antisymmetric/.style={double, double distance=1.2pt, dashed},
   hole/.style={dashed, draw=red!80!black, fill=white},
+  shared/.style={fill=yellow!30, draw=yellow!40!black, thick},
   dot/.style={circle, fill=black, inner sep=0pt, minimum size=5pt},
   wire/.style={semithick},
   consumed/.style={semithick, draw=magenta!70!black},
@@ -36,6 +37,9 @@ STYLES = r"""  x=0.5pt, y=-0.5pt, font=\small,
   sum/.style={draw=blue!60!black, densely dashed, rounded corners=7pt, inner sep=0pt},
   grouplabel/.style={font=\scriptsize\ttfamily, text=magenta!70!black, inner sep=1pt},
   coeff/.style={font=\small\ttfamily, inner sep=1pt}"""
+
+
+MARKS = ("const", "symmetric", "antisymmetric", "hole", "shared")
 
 
 def _n(x: float) -> str:
@@ -51,7 +55,7 @@ def _page(angle: float) -> str:
 def _node(s: Shape) -> str:
     w, h = (s.box[2] - s.box[0]) * UNIT, (s.box[3] - s.box[1]) * UNIT
     size = f"minimum width={_n(w)}pt, minimum height={_n(h)}pt"
-    marks: list[str] = [m for m in ("const", "symmetric", "antisymmetric", "hole") if m in s.cls.split()]
+    marks: list[str] = [m for m in MARKS if m in s.cls.split()]
     if s.kind == "point":
         return f"\\coordinate ({s.key}) at (at-{s.key});"
     if s.kind == "dot":
@@ -62,7 +66,7 @@ def _node(s: Shape) -> str:
         a, b, tip = (
             ("north east", "south east", "west") if s.tip == "left" else ("north west", "south west", "east")
         )
-        style = ", ".join(["isofill"] + [m for m in marks if m in ("const", "hole")])
+        style = ", ".join(["isofill"] + [m for m in marks if m in ("const", "hole", "shared")])
         return (
             f"\\node[iso, {size}] ({s.key}) at (at-{s.key}) {{}};\n"
             f"\\draw[{style}] ({s.key}.{a}) -- ({s.key}.{b}) -- ({s.key}.{tip}) -- cycle;\n"
@@ -105,7 +109,7 @@ def _path(p: Path, shapes: dict[str, Shape]) -> str:
 
 
 def _label(lb: Label) -> str:
-    style = "coeff" if lb.kind == "coeff" else "grouplabel"
+    style = "coeff" if lb.kind in ("coeff", "caption") else "grouplabel"
     name = f" ({lb.key})" if lb.key else ""
     return f"\\node[{style}]{name} at ({_n(lb.x)}, {_n(lb.y)}) {{{tex_escape(lb.text)}}};"
 
@@ -128,7 +132,7 @@ def to_tikz(scene: Scene, title: str = "") -> str:
     out.append("% shapes")
     out.extend(_node(s) for s in scene.shapes)
     out.append("% labels of bubbles and coefficients of sums")
-    out.extend(_label(lb) for lb in scene.labels if lb.kind in ("bubble", "coeff"))
+    out.extend(_label(lb) for lb in scene.labels if lb.kind in ("bubble", "coeff", "caption"))
     out.append("% bubbles (fitted around their contents), innermost first")
     out.extend(_outline(o) for o in reversed(scene.outlines))
     out.append("% wires and open legs")
