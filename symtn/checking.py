@@ -308,7 +308,8 @@ def decide(
     ``undecided``, never a success.
 
     Args:
-        lhs, rhs: nodes with the same free legs and sizes.
+        lhs: a node.
+        rhs: a node with the same free legs and sizes as ``lhs``.
         seeds: random draws per size assignment for the numeric test.
         symbolic: try canonical forms first.
         sizes: one fixed size assignment for the numeric test (default: ``size_assignments``).

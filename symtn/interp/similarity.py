@@ -91,7 +91,8 @@ def inner(
     """``<a, b>``: the sum over all legs of the product of the two networks' values.
 
     Args:
-        a, b: networks with the same free legs (names and sizes).
+        a: a network.
+        b: a network with the same free legs (names and sizes) as ``a``.
         values: arrays for the tensors of ``a`` (and of ``b`` when ``values_b`` is None).
         values_b: separate arrays for ``b``'s tensors; ``b``'s variables are then renamed apart,
             so the same names may carry different values in the two networks.
