@@ -54,6 +54,8 @@ class SymtnError(Exception):
     """
 
     kind = "error"
+    default_code = ""
+    """The code of an instance raised without one (E300 for evaluation errors)."""
 
     def __init__(
         self,
@@ -64,7 +66,7 @@ class SymtnError(Exception):
         help: str | None = None,
         notes: tuple[str, ...] = (),
     ) -> None:
-        self.code = code
+        self.code = code or self.default_code
         self.message = message
         self.span = span
         self.help = help
@@ -125,12 +127,16 @@ class CheckError(SymtnError, AssertionError):
 
 
 class EvaluationError(SymtnError, ValueError):
-    """Numeric evaluation failed: missing input, array shape against declared sizes."""
+    """Numeric evaluation failed: missing input, array shape against declared sizes (E300)."""
+
+    default_code = "E300"
 
 
 class MemoryLimitError(EvaluationError, MemoryError):
     """Evaluation would allocate an array above the memory limit that slicing cannot split
     (E310): names the binding, the array's legs and its size in bytes."""
+
+    default_code = "E310"
 
 
 class NoRuleError(SymtnError, NotImplementedError):

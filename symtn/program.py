@@ -165,7 +165,15 @@ def parse(text: str | bytes, filename: str | None = None) -> Program:
     if "\x00" in text:
         raise SymtnSyntaxError(f"{filename or 'input'} is a binary file, not symtn text", code="E000")
     tree = parse_text(text, filename)
-    return Program(resolve(tree, HOOKS), text, filename)
+    try:
+        return Program(resolve(tree, HOOKS), text, filename)
+    except RecursionError:
+        # the grammar accepted the nesting but resolving or simplifying it recursed too deep
+        raise SymtnSyntaxError(
+            "expression nested too deeply",
+            code="E015",
+            help="split the expression with intermediate bindings",
+        ) from None
 
 
 def load(path: str | Path) -> Program:
