@@ -1,7 +1,7 @@
 """The symtn error hierarchy, with source spans rendered as caret diagnostics.
 
 Every error a user can trigger is a :class:`SymtnError`. Each carries an error code from
-NOTATION.md section 8 (``E101`` ... ``W303``), a message, an optional source span and an
+docs/errors.md (``E101`` ... ``W303``), a message, an optional source span and an
 optional help line. ``str(err)`` renders the full diagnostic::
 
     error[E201]: leg e joins sizes d_head and d_model at line 7, column 5

@@ -177,7 +177,7 @@ class Deriv:
 @dataclass(frozen=True)
 class Expectation:
     """``E[x ~ N(mean, cov)](expr)`` (also ``𝔼`` and ``𝒩``): the expectation of ``expr`` over a
-    Gaussian tensor ``x`` (NOTATION.md section 9). ``mean`` and ``cov`` are expressions; the
+    Gaussian tensor ``x`` (docs/language.md). ``mean`` and ``cov`` are expressions; the
     number ``0`` as the mean and the name ``I`` as the covariance are the special spellings of
     the zero mean and the identity covariance (resolved in ``frontend/exprs.py``)."""
 
@@ -328,7 +328,7 @@ class Show:
 
 @dataclass(frozen=True)
 class Rule:
-    """``rule name(A: [i, j], ...): lhs => rhs`` (NOTATION.md section 9)."""
+    """``rule name(A: [i, j], ...): lhs => rhs`` (docs/language.md)."""
 
     name: str
     params: tuple[Param, ...]

@@ -1,4 +1,4 @@
-"""Expressions: AST -> IR with leg and size checks (NOTATION.md sections 7.3-7.7)."""
+"""Expressions: AST -> IR with leg and size checks (docs/language.md)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Expression forms beyond the core, for ``ExprResolver``: Gaussian expectations
 ``E[x ~ N(mu, C)](e)``, the bounded ``expand(e, max_terms=N)``, ``sym_grad(f, S)`` and
-``simplify[groups](e)`` with user rule groups (NOTATION.md sections 7.7 and 9)."""
+``simplify[groups](e)`` with user rule groups (docs/language.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Statements: declarations, bindings, defs, checks and shows (NOTATION.md sections 4.1, 7)."""
+"""Statements: declarations, bindings, defs, checks and shows (docs/language.md)."""
 
 from __future__ import annotations
 

@@ -27,7 +27,7 @@ slice above ``keep_min`` (0.8), weight cosine and CKA above ``baseline_min`` (0.
 reports, on grayscale SVHN, the forgotten class's slice falling from 0.99 to about -0.07 while
 weight cosine and CKA stay near 0.93.
 
-Source: J. Taylor et al., "Tensor network similarity" (background/ of the project).
+Source: J. Taylor et al., "Tensor network similarity" (LessWrong post).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ path, and the full tensors are never formed: an MPS of 40 sites has ``2^40`` ent
 costs a few small matrix products. Sums (linear combinations of networks) are expanded by
 bilinearity; function bubbles inside a network are leaves and are evaluated as usual.
 
-Source: J. Taylor, "Tensor network similarity" (background/ of the project) and the standard
+Source: J. Taylor, "Tensor network similarity" (LessWrong post) and the standard
 MPS overlap (Schollwoeck, Ann. Phys. 326, 2011, sec. 4.2).
 """
 

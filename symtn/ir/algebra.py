@@ -1,6 +1,6 @@
 """Checked builders for IR expressions: the operators of the notation on nodes.
 
-These implement NOTATION.md section 7 (products, sums, relabelling, broadcasting) for both the
+These implement docs/language.md (products, sums, relabelling, broadcasting) for both the
 text frontend and the Python API, so both raise the same leg errors. They build nodes and never
 simplify beyond trivial constant handling (a number times a node is a one-term Sum).
 """
@@ -117,7 +117,7 @@ def tensor(
     for leg in legs:
         if isinstance(leg, tuple):
             slots.append((leg[0], as_size(leg[1])))
-        else:  # a bare leg name: its size is the dim of the same name (NOTATION.md section 3)
+        else:  # a bare leg name: its size is the dim of the same name (docs/language.md, "Sizes and legs")
             slots.append((leg, as_size(leg)))
     slots.extend((k, as_size(v)) for k, v in sized.items())
     return Tensor(name, tuple(slots), tuple(s for s, _ in slots), tuple(facts))

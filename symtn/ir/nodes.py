@@ -6,7 +6,7 @@ sympy expressions. Nodes are interned: building the same node twice returns the 
 so ``==`` is identity and ``e.func(*e.args) is e`` holds for every node ``e``. Constructors
 validate (leg multiplicity, size agreement, payload types) and never simplify.
 
-Node kinds (DESIGN.md section 3):
+Node kinds:
     Tensor      a variable ``W`` with declared slots, the actual leg names and its facts.
     Delta       the copy tensor of any order (0: the size, 1: ones, 2: identity, >=3: copy).
     Shifted     the shifted delta ``delta[a, b + k]`` (1 where ``a = b + k``).
