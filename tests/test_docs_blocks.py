@@ -4,7 +4,7 @@ Fenced blocks of ``docs/*.md`` and ``docs/reference/*.md`` (``docs/errors.md`` h
 ``tests/test_docs_errors.py``; ``docs/cli.md``'s console blocks run in ``tests/test_docs_site.py``):
 
 * ```stn: a complete program, run as ``symtn run`` runs a file: exit status 0 (every check holds);
-* ```stn-error CODE: a program that must fail with exactly that code;
+* ```stn-error title="CODE": a program that must fail with exactly that code;
 * ```python: executed, in a fresh namespace, in a temporary folder.
 """
 
@@ -60,5 +60,6 @@ def test_block(where: str, kind: str, arg: str, body: str, tmp_path: Path,
         assert status == 0, f"{where}: exit {status}\n{text}"
         assert "error[" not in text, text
     else:
+        code = re.findall(r"[EW][0-9]{3}", arg)[0]  # the fence reads ```stn-error title="E101"
         reported = re.findall(r"error\[([EW][0-9]{3})\]", text)
-        assert reported and reported[0] == arg, f"{where}: expected {arg}\n{text}"
+        assert reported and reported[0] == code, f"{where}: expected {code}\n{text}"
