@@ -173,7 +173,7 @@ def _chromium(*args: str, user_dir: Path) -> str:
 SIZES_SCRIPT = """
 <script>
 window.addEventListener('load', () => {
-  const imgs = Array.from(document.querySelectorAll('img[src$=".svg"]'));
+  const imgs = Array.from(document.querySelectorAll('img[src$=".svg"], img[src$=".png"]'));
   const bad = imgs.filter(i => !(i.complete && i.naturalWidth > 0 && i.naturalHeight > 0));
   document.body.setAttribute('data-svg-total', String(imgs.length));
   document.body.setAttribute('data-svg-bad', bad.map(i => i.getAttribute('src')).join(' '));
@@ -197,3 +197,23 @@ def test_pages_load_and_gallery_svgs_render_in_chromium(site: Path, tmp_path: Pa
     assert total is not None and bad is not None, "the probe did not run"
     assert int(total.group(1)) == len(_gallery_svgs(site))
     assert bad.group(1).strip() == "", "SVGs that did not render: " + bad.group(1)
+    # the interpretability page's demo figures (PNG, drawn by matplotlib at build time)
+    page = site / "interp.html"
+    probe = site / "interp_probe.html"
+    probe.write_text(page.read_text(encoding="utf-8").replace("</body>", SIZES_SCRIPT + "</body>"))
+    dom = _chromium("--virtual-time-budget=20000", "--dump-dom", probe.as_uri(), user_dir=tmp_path / "i")
+    total = re.search(r'data-svg-total="(\d+)"', dom)
+    bad = re.search(r'data-svg-bad="([^"]*)"', dom)
+    assert total is not None and bad is not None and int(total.group(1)) >= 5
+    assert bad.group(1).strip() == "", "figures that did not render: " + bad.group(1)
+
+
+def test_interp_page_shows_the_demo_figures(site: Path) -> None:
+    parser = _Links()
+    parser.feed((site / "interp.html").read_text(encoding="utf-8"))
+    pngs = [src for src in parser.images if src.endswith(".png")]
+    names = {src.rsplit("/", 1)[-1] for src in pngs}
+    assert {"induction_pattern.png", "backdoor_similarity.png", "forgetting_similarity.png"} <= names
+    for src in pngs:
+        data = (site / src).read_bytes()
+        assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, src
