@@ -59,6 +59,7 @@ from symtn.errors import (
 )
 from symtn.ir import Node
 from symtn.ir.einsum import einsum, to_einsum
+from symtn.ir.latex_matrix import MatrixFormError, latex
 from symtn.ir.sharing import cse
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
@@ -113,6 +114,8 @@ __all__ = [
     "hessian",
     "inv",
     "is_isomorphic",
+    "latex",
+    "MatrixFormError",
     "iverson",
     "jacobian",
     "layernorm",
