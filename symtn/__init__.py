@@ -4,6 +4,7 @@ Write tensor expressions in Penrose graphical notation as text (named legs, wire
 function bubbles), or build them in Python; check, simplify, differentiate and evaluate them.
 """
 
+from symtn import folds as _folds  # noqa: F401, E402  (registers the gelu and layernorm printer folds)
 from symtn.api import (
     abs,
     contract,

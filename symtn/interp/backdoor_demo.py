@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from symtn.demo import load_digits_split
 from symtn.errors import EvaluationError
 from symtn.interp.bilinear import AdamW, BatchTransform, Params, accuracy, init_params, predict, train
 from symtn.interp.bilinear_similarity import SimilarityMatrices, block_delta, similarity_matrices
+from symtn.interp.digits import load_digits_split
 from symtn.interp.similarity_figures import (
     INSTALL_HINT,
     delta_bars,

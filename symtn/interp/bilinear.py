@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from symtn.demo import bundled, one_hot
+from symtn.interp.digits import bundled, one_hot
 from symtn.program import Program, parse
 
 PARAMS = ("W", "V", "U")

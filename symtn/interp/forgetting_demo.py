@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-from symtn.demo import load_digits_split
 from symtn.interp.bilinear import AdamW, Params, accuracy, init_params, train
 from symtn.interp.bilinear_similarity import (
     SimilarityMatrices,
@@ -48,6 +47,7 @@ from symtn.interp.bilinear_similarity import (
     tensor_similarity,
 )
 from symtn.interp.cka import linear_cka
+from symtn.interp.digits import load_digits_split
 
 FORGOTTEN = 9
 REFERENCE = "control"
