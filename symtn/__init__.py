@@ -46,6 +46,7 @@ from symtn.api import (
 )
 from symtn.checking import CheckResult, decide
 from symtn.diff import d, diff, hessian, jacobian
+from symtn.diff.taylor import taylor
 from symtn.errors import (
     CheckError,
     EvaluationError,
@@ -146,6 +147,7 @@ __all__ = [
     "sqrt",
     "sum",
     "tanh",
+    "taylor",
     "tensor",
     "trace",
     "var",

@@ -44,6 +44,13 @@ def _expectation_hook(e: Node, x: Node, mean: Node | None, cov: Node | None) -> 
     return expectation(e, x, mean, cov)
 
 
+def _taylor_hook(f: Node, x: Node, eps: Node, k: int) -> Node:
+    from symtn.diff.taylor import taylor
+
+    assert isinstance(x, Tensor)
+    return taylor(f, x, eps, k)
+
+
 HOOKS = Hooks(
     diff=_diff_hook,
     expand=expand,
@@ -53,6 +60,7 @@ HOOKS = Hooks(
     simplify_rules=_simplify_rules_hook,
     make_rule=make_rule,
     expectation=_expectation_hook,
+    taylor=_taylor_hook,
 )
 
 

@@ -334,6 +334,8 @@ class ExprResolver(ExtraForms):
             return self._iverson_values(env, e)
         if name == "subst" and name not in env.funcs:
             return self._subst(env, e)
+        if name == "taylor" and name not in env.funcs:
+            return self._taylor(env, e)
         if name == "einsum" and name not in env.funcs:
             return self._einsum(env, e)
         if name == "expand" and e.kwargs and name not in env.funcs:

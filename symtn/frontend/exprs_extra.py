@@ -123,6 +123,33 @@ class ExtraForms:
         node = self.hooks.simplify(substitute(f.node, values))
         return self._relabels(env, Value(node, f.order), e.relabels, "subst(...)")
 
+    def _taylor(self, env: Env, e: ast.Call) -> Value:
+        """``taylor(f, x, eps, k)``: the k-th order Taylor polynomial of ``f`` around ``x`` in the
+        direction ``eps`` (``symtn.diff.taylor``); errors point at the offending argument."""
+        form = "write taylor(f, x, eps, k): f an expression, x a tensor, eps with x's legs, k a whole number"
+        if len(e.args) != 4 or e.kwargs:
+            raise LegError(f"taylor takes 4 arguments, got {len(e.args)}", code="E102",
+                           span=self.diag.span(e.pos), help=form)  # type: ignore[arg-type]
+        f_arg, x_arg, eps_arg, k_arg = e.args
+        if not isinstance(k_arg, ast.Num) or not k_arg.text.isdigit():
+            raise LegError("taylor: the order k must be a whole number >= 0", code="E102",
+                           span=self.diag.span(k_arg.pos), help=form)  # type: ignore[arg-type,attr-defined]
+        x = self.expr(env, x_arg).node
+        if not isinstance(x_arg, ast.Ref) or x_arg.legs or not isinstance(x, Tensor) or x.is_const:
+            raise LegError("taylor: expand around a declared (non-const) tensor", code="E210",
+                           span=self.diag.span(x_arg.pos), help=form)  # type: ignore[arg-type,attr-defined]
+        f = self.expr(env, f_arg)
+        eps = self.expr(env, eps_arg).node
+        if self.hooks.taylor is None:
+            from symtn.errors import NoRuleError
+
+            raise NoRuleError("Taylor polynomials are not available in this build", code="E210")
+        try:
+            node = self.hooks.taylor(f.node, x, eps, int(k_arg.text))
+        except SymtnError as err:
+            raise err.with_span(self.diag.span(eps_arg.pos)) from None  # type: ignore[arg-type,attr-defined]
+        return self._relabels(env, Value(node, f.order), e.relabels, "taylor(...)")
+
     def _einsum(self, env: Env, e: ast.Call) -> Value:
         """``einsum("ij,jk->ik", A, B)``: numpy's einsum over the operands' leg orders."""
         from symtn.errors import Span

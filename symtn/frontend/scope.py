@@ -53,6 +53,8 @@ class Hooks:
     make_rule: Callable[..., Any] | None = None
     """Checks and builds a user rule: ``(lhs, rhs, patterns, name, text=, line=) -> rule``."""
     expectation: Callable[[Node, Node, Node | None, Node | None], Node] | None = None
+    taylor: Callable[[Node, Node, Node, int], Node] | None = None
+    """``taylor(f, x, eps, k)``: the k-th order Taylor polynomial (``symtn.diff.taylor``)."""
 
 
 @dataclass

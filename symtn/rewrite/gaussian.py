@@ -362,7 +362,18 @@ def expectation(
         if found is None:  # no occurrence: E[expr] = expr
             return simplify(expr)
         x = found.variable
-    return simplify(pairing_terms(expr, x.variable, mean, cov))
+    try:
+        return simplify(pairing_terms(expr, x.variable, mean, cov))
+    except NoRuleError as err:
+        if err.code != E_POLY:
+            raise
+        # a ratio of equal networks is no bubble: (u @ u) / (u @ u) is 1 (simplify first, then cancel)
+        from symtn.rewrite.ratios import cancel_ratios
+
+        plain = simplify(cancel_ratios(simplify(expr)))
+        if plain is expr:
+            raise
+        return simplify(pairing_terms(plain, x.variable, mean, cov))
 
 
 def count_terms(node: Node) -> int:
