@@ -120,6 +120,15 @@ class Str:
 
 
 @dataclass(frozen=True)
+class Range:
+    """``1..4`` or ``1..N``: the sites of an index family (``chain(G, bond=a, sites=1..N)``)."""
+
+    first: int
+    last: str
+    pos: Pos = NOPOS
+
+
+@dataclass(frozen=True)
 class SizeOf:
     """``|ax|``: the size of a leg, as a scalar."""
 
@@ -237,7 +246,10 @@ class ValueCompare:
     pos: Pos = NOPOS
 
 
-Expr = Num | Str | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project | ValueCompare
+Expr = (
+    Num | Str | Range | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project
+    | ValueCompare
+)
 
 
 # ---------------------------------------------------------------- statements
