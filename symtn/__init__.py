@@ -61,6 +61,7 @@ from symtn.errors import (
 )
 from symtn.ir import Node
 from symtn.ir.einsum import einsum, to_einsum
+from symtn.ir.families import chain
 from symtn.ir.latex_matrix import MatrixFormError, latex
 from symtn.ir.sharing import cse
 from symtn.lower import evaluate
@@ -93,6 +94,7 @@ __all__ = [
     "SymtnError",
     "SymtnSyntaxError",
     "abs",
+    "chain",
     "codegen",
     "compile",
     "contract",

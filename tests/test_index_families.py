@@ -60,3 +60,15 @@ def test_malformed_families_point_at_the_argument(
     assert "error[E220]" in err and needle in err, err
     assert f"line 5, column {column}" in err, err
     assert "side by side" not in err
+
+
+def test_python_api_builds_the_same_chain() -> None:
+    G = symtn.tensor("G", a=3, s=2, **{"a'": 3})
+    psi = symtn.chain(G, "a", range(1, 4))
+    prog = symtn.parse(HEAD + "psi = chain(G, bond=a, sites=1..3)\n")
+    assert symtn.is_isomorphic(psi, prog.bindings["psi"])
+    with pytest.raises(symtn.SymtnError) as err:
+        symtn.chain(G, "b", range(1, 4))
+    assert err.value.code == "E220"
+    with pytest.raises(symtn.SymtnError):
+        symtn.chain(G, "a", [])

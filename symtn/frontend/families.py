@@ -23,6 +23,7 @@ from symtn.errors import LegError, SymtnError
 from symtn.frontend import ast
 from symtn.frontend.scope import Env, Value
 from symtn.ir.composite import Product
+from symtn.ir.families import chain
 from symtn.ir.leaves import Tensor
 
 if TYPE_CHECKING:
@@ -72,17 +73,12 @@ def resolve_chain(r: ExprResolver, env: Env, e: ast.Call) -> Value:
                      f"{right} (right)", bond_arg, e)
     sites = _sites(r, env, kwargs["sites"], e)
     root = env.root()
-    tensors = []
-    for k in sites:
-        names = {left: f"{left}{k - 1}", right: f"{left}{k}"}
-        legs = tuple(names.get(leg, f"{leg}{k}") for leg in g.legs)
-        slots = tuple((leg, size) for leg, (_, size) in zip(legs, g.sig, strict=True))
-        site = Tensor(f"{g.name}{k}", slots, legs, g.facts)
+    node = chain(g, left, sites)
+    tensors = [t for t in (node.args if isinstance(node, Product) else (node,)) if isinstance(t, Tensor)]
+    for site in tensors:
         before = root.values.get(site.name)
         if before is not None and before.node is not site:
             raise _error(r, f"chain: site {site.name} is already declared as something else", g_arg, e)
-        root.values[site.name] = Value(site, legs, site.name)
-        tensors.append(site)
-    node = Product(*tensors) if len(tensors) > 1 else tensors[0]
+        root.values[site.name] = Value(site, site.legs, site.name)
     order = tuple(leg for t in tensors for leg in t.legs if leg in node.legset)
     return r._relabels(env, Value(node, order), e.relabels, "chain(...)")
