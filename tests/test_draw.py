@@ -246,7 +246,7 @@ def test_output_does_not_depend_on_hash_seed() -> None:
     res = subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     here = "".join(symtn.draw(v) for v in symtn.load(path).bindings.values())
-    assert res.stdout == here and here.count("<svg") == 7
+    assert res.stdout == here and here.count("<svg") == 8
 
 
 # ------------------------------------------------------------------ DOT and TikZ
@@ -405,7 +405,7 @@ def test_gallery_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     svgs = sorted(out.glob("*/*.svg"))
     for path in SEEDS[:3]:
         assert f"<h2>{path.stem}</h2>" in index
-    assert len(svgs) == 7 + 7 + 5 and index.count("<img ") == len(svgs)
+    assert len(svgs) == 8 + 7 + 5 and index.count("<img ") == len(svgs)
     for svg in svgs:
         assert parse_svg(svg.read_text(encoding="utf-8")).tag == SVG + "svg"
     assert "hole" in (out / "gradients" / "grad_x.svg").read_text(encoding="utf-8")

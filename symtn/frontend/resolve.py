@@ -108,6 +108,11 @@ class Resolver:
                 if err.span is None:
                     raise err.with_span(self.diag.span(stmt.pos)) from None  # type: ignore[arg-type]
                 raise
+        # tensors declared inside expressions (the sites of chain(...)) are program tensors too
+        for name, value in self.env.values.items():
+            node = value.node
+            if isinstance(node, Tensor) and node.name == name == value.name:
+                self.out.tensors.setdefault(name, node)
         self.out.warnings = self.diag.warnings
         return self.out
 
