@@ -27,8 +27,13 @@ def _elementwise(name: str):  # type: ignore[no-untyped-def]
     def fn(*args: Node | float) -> Node:
         return builtins.apply_elementwise(name, [algebra.lift(a) for a in args])
 
-    fn.__name__ = name
-    fn.__doc__ = f"Elementwise ``{name}``: the result has the argument's legs (broadcast like ``*``)."
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = (
+        f"Elementwise ``{name}``, the notation's ``{name}(...)``.\n\n"
+        "Args:\n    *args: expressions or numbers; their legs are broadcast like ``*``.\n\n"
+        "Returns:\n    A node with the union of the arguments' legs, same sizes.\n\n"
+        "Raises:\n    LegError: E102 when the number of arguments is not the builtin's.\n"
+    )
     return fn
 
 
@@ -36,10 +41,15 @@ def _leg_acting(name: str):  # type: ignore[no-untyped-def]
     def fn(x: Node, legs: str | Sequence[str] | None = None, *more: Node) -> Node:
         return builtins.apply_leg_acting(name, _legs(legs), [x, *more])
 
-    fn.__name__ = name
+    fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (
-        f"``{name}[legs](x)``: acts on ``legs`` of ``x`` and is lifted over the others. "
-        "Raises LegError E205 when a leg is not a leg of ``x``, E212 when legs are required."
+        f"``{name}[legs](x)``: acts on ``legs`` of ``x`` and is lifted over the others.\n\n"
+        "Args:\n    x: the expression.\n    legs: a leg name or a sequence of leg names of ``x``; None acts on\n"
+        "        every leg (an error for builtins that need their legs named).\n"
+        "    *more: further operands, for builtins that take them.\n\n"
+        "Returns:\n    A node: ``x``'s other legs, plus the acted-on legs where the builtin keeps them.\n\n"
+        "Raises:\n    LegError: E205 when a leg is not a leg of ``x``, E212 when legs are required,\n"
+        "        E102 when the number of operands is not the builtin's.\n"
     )
     return fn
 

@@ -54,10 +54,15 @@ def function_inner(
     """``E_x <f(x), g(x)>`` for ``x`` standard normal: the similarity of two layers as functions.
 
     Args:
-        f, g: networks polynomial in the input ``x`` with the same free legs.
+        f: a network polynomial in the input ``x``.
+        g: a network polynomial in ``x`` with the same free legs as ``f``.
         x: the input tensor's name (shared by ``f`` and ``g``; it needs no value).
-        values: arrays for the other tensors; values_b: separate arrays for ``g`` (its tensors,
-            except ``x``, are renamed apart).
+        values: arrays for the other tensors.
+        values_b: separate arrays for ``g`` (its tensors, except ``x``, are renamed apart);
+            None uses ``values`` for both.
+
+    Returns:
+        The expectation, a float.
     """
     if values_b is not None:
         avoid = {n.name for n in preorder(f) if isinstance(n, Tensor)}
@@ -68,7 +73,18 @@ def function_inner(
 
 def function_cosine(f: Node, g: Node, x: str, values: Mapping[str, Any],
                     values_b: Mapping[str, Any] | None = None) -> float:
-    """``E<f, g> / sqrt(E<f, f> E<g, g>)`` over a standard normal input ``x``."""
+    """``E<f, g> / sqrt(E<f, f> E<g, g>)`` over a standard normal input ``x``.
+
+    Args:
+        f: a network polynomial in the input ``x``.
+        g: a network polynomial in ``x`` with the same free legs as ``f``.
+        x: the input tensor's name.
+        values: arrays for the other tensors.
+        values_b: separate arrays for ``g``; None uses ``values`` for both.
+
+    Returns:
+        The cosine in [-1, 1], or nan when either function is zero.
+    """
     fg = function_inner(f, g, x, values, values_b)
     ff = function_inner(f, f, x, values)
     gg = function_inner(g, g, x, values_b if values_b is not None else values)
