@@ -44,7 +44,8 @@ def _leg_acting(name: str):  # type: ignore[no-untyped-def]
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = (
         f"``{name}[legs](x)``: acts on ``legs`` of ``x`` and is lifted over the others.\n\n"
-        "Args:\n    x: the expression.\n    legs: a leg name or a sequence of leg names of ``x``; None acts on\n"
+        "Args:\n    x: the expression.\n"
+        "    legs: a leg name or a sequence of leg names of ``x``; None acts on\n"
         "        every leg (an error for builtins that need their legs named).\n"
         "    *more: further operands, for builtins that take them.\n\n"
         "Returns:\n    A node: ``x``'s other legs, plus the acted-on legs where the builtin keeps them.\n\n"

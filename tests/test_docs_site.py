@@ -15,17 +15,15 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import html
-import http.server
 import json
 import os
 import re
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
@@ -230,68 +228,80 @@ def test_interp_page_shows_the_demo_figures(site: Path) -> None:
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000, src
 
 
-# The probe loads each page in an iframe (same origin: the site is served over http), waits for
-# it, and records its first heading and the images that did not decode to a non-zero size.
-PROBE = """<!doctype html><html><body><script>
-const pages = %s;
-const wait = ms => new Promise(resolve => setTimeout(() => resolve(false), ms));
-async function probe(name) {
-  const frame = document.createElement('iframe');
-  frame.style.width = '1200px'; frame.style.height = '900px';
-  const loaded = new Promise(resolve => frame.onload = () => resolve(true));
-  frame.src = name; document.body.appendChild(frame);
-  if (!await Promise.race([loaded, wait(30000)])) return {page: name, h1: null, images: 0, svgs: 0, bad: []};
-  const doc = frame.contentDocument;
-  const imgs = Array.from(doc.querySelectorAll('img'));
-  // the load event waits for the images; give any straggler a moment before judging it
-  for (let tries = 0; tries < 50 && imgs.some(i => !i.complete); tries++) await wait(100);
-  const bad = imgs.filter(i => !(i.naturalWidth > 0 && i.naturalHeight > 0)).map(i => i.getAttribute('src'));
-  const h1 = doc.querySelector('h1');
-  const svgs = imgs.filter(i => (i.getAttribute('src') || '').endsWith('.svg') && i.naturalWidth > 0).length;
-  frame.remove();
-  return {page: name, h1: h1 ? h1.textContent : null, images: imgs.length, svgs: svgs, bad: bad};
-}
-(async () => {
-  const results = [];
-  for (const name of pages) results.push(await probe(name));
+# The probe page holds every page in an iframe (same origin: the site is served over http). Its
+# load event waits for every frame and every frame's images; the handler then records each page's
+# first heading and the images that did not decode to a non-zero size, before --dump-dom.
+PROBE = """<!doctype html><html><body>
+%s
+<script>
+window.addEventListener('load', () => {
+  const results = Array.from(document.querySelectorAll('iframe')).map(frame => {
+    const doc = frame.contentDocument;
+    const imgs = Array.from(doc.querySelectorAll('img'));
+    const bad = imgs.filter(i => !(i.complete && i.naturalWidth > 0 && i.naturalHeight > 0));
+    const svgs = imgs.filter(i => (i.getAttribute('src') || '').endsWith('.svg') && !bad.includes(i));
+    const h1 = doc.querySelector('h1');
+    return {page: frame.getAttribute('src'), h1: h1 ? h1.textContent : null, images: imgs.length,
+            svgs: svgs.length, bad: bad.map(i => i.getAttribute('src'))};
+  });
   const out = document.createElement('pre'); out.id = 'result';
   out.textContent = JSON.stringify(results); document.body.appendChild(out);
-})();
+});
 </script></body></html>
 """
 
 
+def _probe_page(pages: list[str]) -> str:
+    frames = "\n".join(f'<iframe src="{html.escape(p)}" width="1200" height="900"></iframe>' for p in pages)
+    return PROBE % frames
+
+
 @pytest.fixture()
 def served(site: Path) -> Iterator[str]:
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
+    """The built site over http on a free local port (a separate process, as a user would serve it)."""
+    server = subprocess.Popen(
+        [sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1", "--directory", str(site)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+    )
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        assert server.stdout is not None
+        port = re.search(r"port (\d+)", server.stdout.readline())
+        assert port is not None, "http.server did not start"
+        yield f"http://127.0.0.1:{port.group(1)}"
     finally:
-        server.shutdown()
-        server.server_close()
+        server.kill()
+        server.wait()
+
+
+def _chromium(*args: str, timeout: float) -> str:
+    """Run headless Chromium; on a timeout kill its whole process group (the wrapper's children too)."""
+    assert CHROMIUM is not None
+    proc = subprocess.Popen([CHROMIUM, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"headless Chromium did not finish in {timeout} s")
+    assert proc.returncode == 0, err[-2000:]
+    return out
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="headless Chromium is not installed (apt-get install chromium)")
-def test_every_page_loads_and_every_image_renders_in_chromium(site: Path, served: str, tmp_path: Path) -> None:
-    assert CHROMIUM is not None
+def test_every_page_loads_and_every_image_renders_in_chromium(
+    site: Path, served: str, tmp_path: Path
+) -> None:
     pages = [str(p.relative_to(site)) for p in _pages(site)]
-    (site / "_probe.html").write_text(PROBE % json.dumps(pages), encoding="utf-8")
+    (site / "_probe.html").write_text(_probe_page(pages), encoding="utf-8")
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
              "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-quic",
-             # a request off this machine fails at once instead of stalling the virtual clock
+             # a request off this machine fails at once instead of delaying the load event
              "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-             f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=120000", "--dump-dom"]
-    got = subprocess.run([CHROMIUM, *flags, f"{served}/_probe.html"], capture_output=True, text=True,
-                         timeout=240)
-    assert got.returncode == 0, got.stderr[-2000:]
-    found = re.search(r'<pre id="result">(.*?)</pre>', got.stdout, flags=re.S)
-    assert found is not None, "the probe did not finish:\n" + got.stdout[-2000:] + got.stderr[-2000:]
+             f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom"]
+    dom = _chromium(*flags, f"{served}/_probe.html", timeout=240)
+    found = re.search(r'<pre id="result">(.*?)</pre>', dom, flags=re.S)
+    assert found is not None, "the probe did not finish:\n" + dom[-2000:]
     results = {r["page"]: r for r in json.loads(html.unescape(found.group(1)))}
     assert sorted(results) == sorted(pages)
     headless = [p for p, r in results.items() if not r["h1"]]

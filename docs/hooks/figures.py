@@ -70,7 +70,8 @@ DEMOS: list[tuple[str, str, Callable[[Path], None], list[tuple[str, str]]]] = [
     ("Backdoor detection by tensor similarity", "symtn demo backdoor", _backdoor, [
         ("backdoor_similarity.png", "Checkpoint x checkpoint similarity: weight cosine, global tensor "
          "similarity and the class-9 slice; poisoned fine-tuning starts at the white lines."),
-        ("backdoor_deltas.png", "Phase deltas per measure and class; the backdoor's target class 9 stands out."),
+        ("backdoor_deltas.png", "Phase deltas per measure and class; the backdoor's target class 9 "
+         "stands out."),
     ]),
     ("Catastrophic forgetting", "symtn demo forgetting", _forgetting, [
         ("forgetting_similarity.png", "Checkpoint x checkpoint tensor similarity, class-9 slice, weight "
