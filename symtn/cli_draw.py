@@ -2,8 +2,8 @@
 
 ``symtn draw FILE.stn NAME [-o out.svg|out.tex|out.dot] [--expand] [--simplified] [--before]``
 draws one binding (SVG on stdout by default; the format follows ``-o``'s suffix or
-``--format``). ``symtn gallery OUT_DIR`` draws every binding of the bundled examples into
-``OUT_DIR`` with an ``index.html`` showing them beside their source.
+``--format``). ``symtn gallery OUT_DIR [FILE ...]`` draws every binding of the bundled examples
+(or of the given programs) into ``OUT_DIR`` with an ``index.html`` showing them beside their source.
 """
 
 from __future__ import annotations
@@ -93,14 +93,22 @@ def bundled_examples() -> list[tuple[str, str]]:
 def cmd_gallery(args: argparse.Namespace) -> int:
     from symtn.lower.draw.gallery import Example, build_gallery
 
+    programs = [(stem, text, f"{stem}.stn") for stem, text in bundled_examples()]
+    if args.files:
+        missing = [f for f in args.files if not Path(f).is_file()]
+        if missing:
+            print(f"error: no such file {missing[0]}", file=sys.stderr)
+            return 2
+        programs = [(Path(f).stem, Path(f).read_text(encoding="utf-8"), f) for f in args.files]
     examples = []
-    for stem, text in bundled_examples():
-        prog, derivs = load_traced(text, f"{stem}.stn")
+    for stem, text, filename in programs:
+        prog, derivs = load_traced(text, filename)
         bindings = [(n, v, tuple(prog.order(n))) for n, v in prog.bindings.items()]  # type: ignore[attr-defined]
         examples.append(Example(stem, text, bindings, derivs))
     index = build_gallery(args.out_dir, examples)
     count = sum(len(e.bindings) for e in examples)
-    print(f"wrote {index} ({count} bindings from {len(examples)} programs)")
+    plural = "s" if len(examples) != 1 else ""
+    print(f"wrote {index} ({count} bindings from {len(examples)} program{plural})")
     return 0
 
 
@@ -117,6 +125,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
         "--before", action="store_true", help="for d(f)/d(X): draw f with X's hole, then the result"
     )
     d.set_defaults(fn=cmd_draw)
-    g = sub.add_parser("gallery", help="draw every bundled example into OUT_DIR with an index.html")
+    g = sub.add_parser(
+        "gallery", help="draw every bundled example (or the FILEs) into OUT_DIR with an index.html"
+    )
     g.add_argument("out_dir")
+    g.add_argument(
+        "files", nargs="*", metavar="FILE", help="programs to draw instead of the bundled examples"
+    )
     g.set_defaults(fn=cmd_gallery)

@@ -318,3 +318,17 @@ def test_interp_page_names_every_module_of_the_toolkit() -> None:
     missing = [m for m in modules if f"symtn.interp.{m}`" not in text and f"`{m}`" not in text
                and f", {m}`" not in text and f"`{m}," not in text]
     assert not missing, "docs/interp.md does not mention: " + ", ".join(missing)
+
+
+def test_gallery_command_draws_the_given_programs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "quad.stn").write_text("dim n\nleg i, j: n\nx: [i]\nA: [i, j]\nf = x @ A @ x[i -> j]\n"
+                                       "g = d(f)/d(x)\n", encoding="utf-8")
+    assert main(["gallery", "out", "quad.stn"]) == 0
+    assert "2 bindings from 1 program)" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "out" / "quad").iterdir()) == ["f.svg", "g.svg"]
+    assert "f = x @ A @ x[i -&gt; j]" in (tmp_path / "out" / "index.html").read_text(encoding="utf-8")
+    assert main(["gallery", "out2", "missing.stn"]) == 2
+    assert "no such file missing.stn" in capsys.readouterr().err
+    assert not (tmp_path / "out2").exists()
