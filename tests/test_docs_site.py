@@ -332,3 +332,13 @@ def test_gallery_command_draws_the_given_programs(tmp_path: Path, monkeypatch: p
     assert main(["gallery", "out2", "missing.stn"]) == 2
     assert "no such file missing.stn" in capsys.readouterr().err
     assert not (tmp_path / "out2").exists()
+
+
+def test_readme_builds_the_site_in_one_command_and_its_links_resolve() -> None:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert 'pip install -e ".[docs]" && mkdocs build --strict' in text
+    links = re.findall(r"\]\(([^)\s]+)\)", text)
+    local = [link for link in links if not urlsplit(link).scheme]
+    assert any(link.endswith("language.md") for link in local)
+    missing = [link for link in local if not (ROOT / unquote(urlsplit(link).path)).exists()]
+    assert not missing, "README links to missing files: " + ", ".join(missing)
