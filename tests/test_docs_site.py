@@ -40,7 +40,8 @@ from symtn.cli import build_parser, main
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-PAGES = ("index", "tutorial", "notebook", "language", "errors", "cli", "api", "gallery", "interp")
+PAGES = ("index", "tutorial", "notebook", "tutorial-notebook", "language", "errors", "cli", "api", "gallery",
+         "interp")
 
 
 def _subparsers(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -183,6 +184,15 @@ def test_site_has_every_page_and_no_broken_links(site: Path) -> None:
             elif parts.fragment and target in parsed and unquote(parts.fragment) not in parsed[target].ids:
                 broken.append(f"{page.relative_to(site.resolve())} -> {ref} (no such anchor)")
     assert not broken, "broken links:\n" + "\n".join(broken[:40])
+
+
+def test_notebook_page_is_the_executed_notebook(site: Path) -> None:
+    page = (site / "tutorial-notebook.html").read_text(encoding="utf-8")
+    assert "symtn in a notebook" in page
+    # outputs of the run: the diagrams symtn draws for expressions, and printed notation
+    assert page.count("<svg") >= 3 and "jp-OutputArea" in page
+    assert (site / "tutorial.ipynb").is_file()  # the download
+    assert '<h1 id="tutorial">Tutorial' in (site / "tutorial.html").read_text(encoding="utf-8")
 
 
 def test_api_page_documents_every_public_name(site: Path) -> None:
