@@ -1,0 +1,1 @@
+"""LaTeX output: index (Einstein) form for any network, matrix form for matrix expressions."""

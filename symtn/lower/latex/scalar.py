@@ -120,6 +120,9 @@ def scalar_latex(expr: sp.Expr, leaf: Leaf, is_array: Callable[[sp.Expr], bool] 
 
     def mul(e: sp.Expr) -> tuple[str, int]:
         coeff, rest = e.as_coeff_Mul()
+        flip = [f for f in sp.Mul.make_args(rest) if _flips(f)]
+        if coeff == -1 and len(flip) == 1:  # -x (x - 1) -> x (1 - x)
+            return mul(sp.Mul(*[-f if f is flip[0] else f for f in sp.Mul.make_args(rest)]))
         if coeff.is_negative:
             return "-" + wrap(go(-e), MUL), NEG
         num: list[sp.Expr] = []
@@ -171,3 +174,15 @@ def _is_sigmoid(e: sp.Expr) -> bool:
         return False
     terms = e.args[0].args
     return sp.Integer(1) in terms and any(isinstance(t, sp.exp) for t in terms)
+
+
+def _flips(f: sp.Expr) -> bool:
+    """``x - 1`` reads better negated (``1 - x``): fewer minus terms, or a negative constant."""
+    if not f.is_Add:
+        return False
+
+    def neg(g: sp.Expr) -> int:
+        return sum(bool(t.could_extract_minus_sign()) for t in sp.Add.make_args(g))
+
+    const = f.as_coeff_Add()[0]
+    return neg(f) > neg(-f) or (neg(f) == neg(-f) and bool(const.is_negative))
