@@ -63,6 +63,7 @@ from symtn.ir.sharing import cse
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
+from symtn.lower.latex import latex
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, factor, is_isomorphic, simplify
 from symtn.rewrite.gaussian import expectation
@@ -115,6 +116,7 @@ __all__ = [
     "is_isomorphic",
     "iverson",
     "jacobian",
+    "latex",
     "layernorm",
     "load",
     "log",

@@ -287,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     from symtn.cli_draw import add_parsers as add_draw_parsers
 
     add_draw_parsers(sub)
+    from symtn.cli_latex import add_parsers as add_latex_parsers
+
+    add_latex_parsers(sub)
     for parser, default in [(p, True), *((q, False) for q in sub.choices.values())]:
         # accepted before or after the command; a subcommand's copy must not reset the other
         parser.add_argument(

@@ -1,1 +1,158 @@
-"""LaTeX output: index (Einstein) form for any network, matrix form for matrix expressions."""
+"""LaTeX output (docs/reference/latex.md): index form for any network, matrix form where it is one.
+
+* **Index form** (:mod:`symtn.lower.latex.index`): Einstein/Ricci notation, ``A_{ij} x_{j}``.
+* **Matrix form** (:mod:`symtn.lower.latex.mconvert`, :mod:`~symtn.lower.latex.mtidy`,
+  :mod:`~symtn.lower.latex.mtree`): ``A^T x + A x``, ``\\operatorname{diag}(p) - p p^T``,
+  ``X^T \\operatorname{diag}(s \\odot (1 - s)) X``, when every part has at most two legs and the
+  wiring forms chains, traces, Hadamard and outer products.
+
+Both print the simplified expression; the matrix form also tries the path expansion (a sum
+under a network may hide a matrix form) and may name sub-expressions after earlier bindings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sympy as sp
+
+from symtn.errors import SymtnError
+from symtn.ir.nodes import Node, Tensor
+from symtn.lower.latex.index import index_latex, name_latex
+from symtn.lower.latex.mconvert import Item, NotMatrixError, convert
+from symtn.lower.latex.mtree import Add, Const, M, Named, Sym, T, render, tr, transposes
+from symtn.rewrite import expand, simplify
+
+FORMS = ("auto", "index", "matrix")
+MAX_TERMS = 200
+"""Term budget of the path expansion tried for the matrix form."""
+
+__all__ = ["FORMS", "NotMatrixError", "latex", "matrix_tree"]
+
+
+def _map(m: M, f: Any) -> M:
+    """``m`` with ``f`` applied to each child expression."""
+    changes: dict[str, Any] = {}
+    for field in dataclasses.fields(m):
+        v = getattr(m, field.name)
+        if isinstance(v, M):
+            changes[field.name] = f(v)
+        elif isinstance(v, tuple) and v and isinstance(v[0], M):
+            changes[field.name] = tuple(f(x) for x in v)
+        elif isinstance(v, tuple) and v and isinstance(v[0], tuple) and isinstance(v[0][1], M):
+            changes[field.name] = tuple((c, f(x)) for c, x in v)
+    return dataclasses.replace(m, **changes) if changes else m
+
+
+def _term_key(term: tuple[sp.Expr, M]) -> tuple[bool, int, str]:
+    """Positive terms first, then more transposes first (``A^T x + A x``), then by text."""
+    c, m = term
+    return (bool(c.could_extract_minus_sign()), -transposes(m), render(m)[0])
+
+
+def _finish(m: M, named: list[tuple[str, M]], root: bool = True) -> M:
+    if not root:
+        for name, tree in named:
+            if m == tree:
+                return Named(name, tree)
+            if m == tr(tree) and not isinstance(m, Const):
+                return T(Named(name, tree))
+    out = _map(m, lambda x: _finish(x, named, root=False))
+    if isinstance(out, Add):
+        out = Add(tuple(sorted(out.terms, key=_term_key)))
+    return out
+
+
+def _convert(node: Node) -> Item:
+    simple = simplify(node)
+    try:
+        return convert(simple)
+    except NotMatrixError as first:
+        try:
+            return convert(expand(node, max_terms=MAX_TERMS))
+        except SymtnError:
+            raise first from None
+
+
+def matrix_tree(
+    expr: Node, order: Sequence[str] | None = None, names: Mapping[str, Node] | None = None
+) -> M:
+    """The matrix expression of ``expr``: rows along ``order[0]`` (default ``expr.legs``), columns
+    along ``order[1]``; vectors are columns. Sub-expressions equal to a value in ``names``
+    (or its transpose) become that name.
+
+    Raises:
+        NotMatrixError: E440 when ``expr`` is not a matrix expression (says which part).
+    """
+    order = tuple(order or expr.legs)
+    item = _convert(expr)
+    m = item.oriented(*(list(order) + [None, None])[:2])  # type: ignore[arg-type]
+    named: list[tuple[str, M]] = []
+    for name, value in (names or {}).items():
+        if isinstance(value, Tensor) or len(value.legs) > 2:
+            continue
+        try:
+            tree = _convert(value).oriented(*(list(value.legs) + [None, None])[:2])  # type: ignore[arg-type]
+        except SymtnError:
+            continue
+        if not isinstance(tree, (Sym, Const)):
+            named.append((name, tree))
+    named.sort(key=lambda nt: -len(repr(nt[1])))  # larger sub-expressions first
+    return _finish(m, named)
+
+
+def latex(
+    expr: Node,
+    form: str = "auto",
+    *,
+    order: Sequence[str] | None = None,
+    names: Mapping[str, Node] | None = None,
+) -> str:
+    """``expr`` (simplified) as LaTeX math.
+
+    Args:
+        expr: any expression.
+        form: ``"index"`` (Einstein notation, any network), ``"matrix"`` (matrix notation) or
+            ``"auto"`` (matrix notation when ``expr`` is a matrix expression, else index).
+        order: the leg order of the result (rows, columns); default ``expr.legs``.
+        names: name -> expression; in matrix form, sub-expressions equal to one of these print
+            as its name (``symtn latex`` passes the program's earlier bindings).
+
+    Returns:
+        The LaTeX text (no surrounding ``$``).
+
+    Raises:
+        NotMatrixError: E440 with ``form="matrix"`` when ``expr`` has no matrix form (a part
+            with three or more legs, a copy tensor joining three matrix legs...).
+        SymtnError: E300 for an unknown ``form``.
+    """
+    if form not in FORMS:
+        raise SymtnError(f"unknown LaTeX form {form!r}", code="E300", help="auto, index or matrix")
+    if form != "index":
+        try:
+            return render(matrix_tree(expr, order, names))[0]
+        except NotMatrixError:
+            if form == "matrix":
+                raise
+    return index_latex(simplify(expr))
+
+
+def binding_latex(prog: Any, name: str, form: str = "auto") -> str:
+    """A program binding as LaTeX; earlier bindings name its matrix sub-expressions."""
+    names: dict[str, Node] = {}
+    for other in prog.bindings:
+        if other == name:
+            break
+        names[other] = prog[other]
+    return latex(prog[name], form, order=prog.order(name), names=names)
+
+
+def document(lines: Sequence[tuple[str, str]]) -> str:
+    """A small LaTeX document showing ``(name, latex)`` pairs as display equations."""
+    body = "\n".join(f"\\[ {name_latex(n)} = {tex} \\]" for n, tex in lines)
+    return (
+        "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
+        f"{body}\n\\end{{document}}\n"
+    )
