@@ -15,7 +15,7 @@ from symtn.errors import EvaluationError
 def cmd_latex(args: argparse.Namespace) -> int:
     from symtn.cli import print_lints
     from symtn.lower.latex import binding_latex, document
-    from symtn.lower.latex.index import name_latex
+    from symtn.lower.latex.scalar import name_latex
     from symtn.program import load
 
     prog = load(args.file)

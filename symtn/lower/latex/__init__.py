@@ -20,9 +20,10 @@ import sympy as sp
 
 from symtn.errors import SymtnError
 from symtn.ir.nodes import Node, Tensor
-from symtn.lower.latex.index import index_latex, name_latex
+from symtn.lower.latex.index import index_latex
 from symtn.lower.latex.mconvert import Item, NotMatrixError, convert
-from symtn.lower.latex.mtree import Add, Const, M, Named, Sym, T, render, tr, transposes
+from symtn.lower.latex.mtree import Add, Const, Func, M, Named, Sym, T, render, tr, transposes
+from symtn.lower.latex.scalar import name_latex
 from symtn.rewrite import expand, simplify
 
 FORMS = ("auto", "index", "matrix")
@@ -60,6 +61,10 @@ def _finish(m: M, named: list[tuple[str, M]], root: bool = True) -> M:
             if m == tr(tree) and not isinstance(m, Const):
                 return T(Named(name, tree))
     out = _map(m, lambda x: _finish(x, named, root=False))
+    if isinstance(out, T) and isinstance(out.x, Func):  # exp(A^T)^T -> exp(A)
+        inner = Func(out.x.fn, tuple(tr(o) for o in out.x.ops))
+        if transposes(inner) < transposes(out):
+            out = inner
     if isinstance(out, Add):
         out = Add(tuple(sorted(out.terms, key=_term_key)))
     return out

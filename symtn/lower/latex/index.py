@@ -13,8 +13,6 @@ fresh letters that no free leg, tensor or size uses.
 
 from __future__ import annotations
 
-import re
-
 import sympy as sp
 
 from symtn.ir.fold import match_logsumexp, match_softmax, match_trace
@@ -34,31 +32,22 @@ from symtn.ir.nodes import (
     Zero,
 )
 from symtn.ir.printer import FOLDS, leg_names
-from symtn.lower.latex.scalar import ADD, ATOM, MUL, NEG, number_latex, scalar_latex, wrap
+from symtn.lower.latex.scalar import (
+    ADD,
+    ATOM,
+    MUL,
+    NEG,
+    name_latex,
+    number_latex,
+    paren,
+    scalar_latex,
+    superscript,
+    wrap,
+)
 
 FRESH = "jklmnpqrstuvwabcdefgh"
-GREEK = {
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
-    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
-    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
-}  # fmt: skip
 IVERSON_TEX = {"<": "<", "<=": r"\leq", ">": ">", ">=": r"\geq", "==": "=", "!=": r"\neq"}
 NAMED_BUBBLES = {"max": r"\max", "min": r"\min", "det": r"\det", "logdet": r"\log\det", "sum": r"\sum"}
-
-
-def name_latex(name: str) -> str:
-    """A tensor, leg or function name as a LaTeX math atom (``W``, ``\\alpha``, ``\\mathit{Wq}``)."""
-    base = name.rstrip("'")
-    primes = name[len(base) :]
-    if len(base) == 1 and base.isalpha():
-        out = base
-    elif base in GREEK:
-        out = "\\" + base
-    elif re.fullmatch(r"[A-Za-z]\d+", base):
-        out = f"{base[0]}_{{{base[1:]}}}"
-    else:
-        out = r"\mathit{" + base.replace("_", r"\_") + "}"
-    return out + primes
 
 
 def subscripts(legs: list[str]) -> str:
@@ -69,14 +58,17 @@ def subscripts(legs: list[str]) -> str:
 
 def size_latex(size: sp.Expr) -> tuple[str, int]:
     """A size or coefficient expression (``n``, ``\\frac{1}{n}``)."""
-    return scalar_latex(size, lambda s: (sp.latex(s), ATOM)) if size.free_symbols else number_latex(size)
+    if not size.free_symbols:
+        return number_latex(size)
+    return scalar_latex(size, lambda s: (name_latex(s.name), ATOM))
 
 
 class IndexPrinter:
     """Prints IR nodes in index notation; bound legs get fresh letters not used in ``avoid``."""
 
-    def __init__(self, avoid: set[str]) -> None:
+    def __init__(self, avoid: set[str], free: tuple[str, ...] = ()) -> None:
         self.avoid = avoid
+        self.free = {name_latex(leg) for leg in free}
         self.count = 0
 
     def fresh(self) -> str:
@@ -94,14 +86,18 @@ class IndexPrinter:
         return f"_{{{subscripts(self.legs(legs, env))}}}" if legs else ""
 
     def bind(self, legs: list[str] | tuple[str, ...] | frozenset[str], env: dict[str, str]) -> dict[str, str]:
+        """Names for bound legs: the user's own name when it is free in this scope, else fresh."""
         scope = dict(env)
+        taken = set(env.values()) | self.free
         for leg in sorted(legs):
-            scope[leg] = self.fresh()
+            mine = name_latex(leg)
+            scope[leg] = mine if not leg.startswith("_") and mine not in taken else self.fresh()
+            taken.add(scope[leg])
         return scope
 
     def operator(self, name: str, legs: list[str], args: list[Node], env: dict[str, str]) -> str:
         inner = ", ".join(self.pr(a, env)[0] for a in args)
-        return rf"\operatorname{{{name}}}{self.sub(legs, env)}\left({inner}\right)"
+        return rf"\operatorname{{{name}}}{self.sub(legs, env)}{paren(inner)}"
 
     def fold(self, node: Node, env: dict[str, str]) -> str | None:
         lse = match_logsumexp(node)
@@ -118,14 +114,14 @@ class IndexPrinter:
         if tr is not None:
             legs, operand = tr
             if isinstance(operand, Tensor) and len(operand.legs) == 2:
-                return rf"\operatorname{{tr}}\left({name_latex(operand.name)}\right)"
+                return rf"\operatorname{{tr}}{paren(name_latex(operand.name))}"
             return self.operator("tr", legs, [operand], self.bind(legs, env))
         if node.children:
             for hook in FOLDS:
                 found = hook(node)
                 if found is not None:
-                    name, legs, args = found
-                    return self.operator(name, legs or [], args, env)
+                    name, axes, args = found
+                    return self.operator(name, axes or [], args, env)
         return None
 
     def pr(self, node: Node, env: dict[str, str]) -> tuple[str, int]:
@@ -164,7 +160,7 @@ class IndexPrinter:
         if isinstance(node, Bubble):
             return self.bubble(node, env)
         if isinstance(node, Frozen):
-            return rf"\operatorname{{frozen}}\left({self.pr(node.inner, env)[0]}\right)", ATOM
+            return rf"\operatorname{{frozen}}{paren(self.pr(node.inner, env)[0])}", ATOM
         raise TypeError(f"cannot print {type(node).__name__}")
 
     def product(self, node: Product, env: dict[str, str]) -> tuple[str, int]:
@@ -183,7 +179,7 @@ class IndexPrinter:
             if not f.sig and prec >= ATOM:
                 coeffs.append(text)
             else:
-                parts.append(text if prec >= MUL and not text.startswith("-") else rf"\left({text}\right)")
+                parts.append(text if prec >= MUL and not text.startswith("-") else paren(text))
         body = " ".join(coeffs + parts) or "1"
         if summed:
             return rf"\sum_{{{subscripts(self.legs(sorted(summed), scope))}}} {body}", ADD
@@ -199,9 +195,10 @@ class IndexPrinter:
             else:
                 text_t, prec_t = self.pr(term, env)
                 if mag == 1:
-                    text = text_t if prec_t > ADD else rf"\left({text_t}\right)"
+                    text = text_t if prec_t > ADD else paren(text_t)
                 else:
-                    text = wrap(size_latex(mag), NEG) + " " + (text_t if prec_t >= MUL else rf"\left({text_t}\right)")
+                    body = text_t if prec_t >= MUL else paren(text_t)
+                    text = wrap(size_latex(mag), NEG) + " " + body
             if i == 0:
                 out = f"-{text}" if neg else text
             else:
@@ -213,17 +210,23 @@ class IndexPrinter:
             scope = dict(env)
             for c, (p, _) in zip(node.consumed, node.produced, strict=True):
                 scope[c] = env.get(p) or name_latex(p)
-            inner = self.pr(node.operand, scope)[0]
-            return rf"\left({inner}\right)^{{-1}}", ATOM
+            op = node.operand
+            if isinstance(op, Tensor) and set(op.legs) == set(node.consumed):
+                legs = [scope[leg] for leg in op.args[2]]
+                inverse = superscript(name_latex(op.name), "-1")
+                return rf"({inverse})_{{{subscripts(legs)}}}", ATOM
+            inner = self.pr(op, self.bind(node.consumed, env))[0]
+            sub = subscripts([scope[c] for c in node.consumed])
+            return rf"\operatorname{{inv}}{paren(inner)}_{{{sub}}}", ATOM
         scope = self.bind(node.consumed, env)
         inner, prec = self.pr(node.operand, scope)
         sub = self.sub(node.consumed, scope)
         if node.name == "sum":
             return rf"\sum{sub} {wrap((inner, prec), MUL)}", ADD
         head = NAMED_BUBBLES.get(node.name, r"\operatorname{" + node.name.replace("_", r"\_") + "}")
-        return rf"{head}{sub}\left({inner}\right)", ATOM
+        return rf"{head}{sub}{paren(inner)}", ATOM
 
 
 def index_latex(node: Node) -> str:
     """``node`` in index notation (free legs keep their names, bound legs get fresh letters)."""
-    return IndexPrinter(leg_names(node)).pr(node, {})[0]
+    return IndexPrinter(leg_names(node), node.legs).pr(node, {})[0]

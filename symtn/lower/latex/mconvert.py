@@ -68,6 +68,8 @@ def convert(node: Node) -> Item:
     Raises:
         NotMatrixError: E440, naming the part that has no matrix notation.
     """
+    if isinstance(node, Tensor) and len(node.legs) > 2:
+        raise _not(f"tensor {node.name} has {len(node.legs)} legs [{', '.join(node.args[2])}]")
     if len(node.legs) > 2:
         raise _not(f"a part has {len(node.legs)} legs [{', '.join(node.legs)}]")
     folded = _fold(node)
@@ -140,7 +142,10 @@ def _bubble(node: Bubble) -> Item:
     raise _not(f"{node.name}[{', '.join(node.consumed)}] has no matrix notation here")
 
 
-def _walk(items: list[Item], start: int, enter: str | None, where: dict[str, list[int]]) -> tuple[list[M], str | None, list[int]]:
+def _walk(
+    items: list[Item], start: int, enter: str | None, where: dict[str, list[int]]
+) -> tuple[list[M], str | None, list[int]]:
+    """Follow a chain from ``items[start]`` entered through leg ``enter`` (None: a vector end)."""
     chain: list[M] = []
     seen: list[int] = []
     i: int | None = start
@@ -246,8 +251,8 @@ def _network(node: Product) -> Item:
     free = list(node.legs)
     comps: list[Item] = []
     for comp in _components(items):
-        legs = {leg for k in comp for leg in items[k].legs}
-        fl = [leg for leg in free if leg in legs]
+        comp_legs = {leg for k in comp for leg in items[k].legs}
+        fl = [leg for leg in free if leg in comp_legs]
         if fl:
             chain, end, _ = _walk(items, where[fl[0]][0], fl[0], where)
             comps.append(Item(mm(*chain), fl[0], end if end in fl[1:] else None))

@@ -187,7 +187,7 @@ def add(terms: list[tuple[sp.Expr, M]]) -> M:
         inner = func(sum(w * x for w, x in zip(weights, arg_symbols(len(pieces)), strict=True)), pieces)
         if isinstance(inner, Const) and inner.value == 0:
             continue
-        out.append((sp.Integer(1), mm(*(Diag(inner) if k == "diag" else k for k in key))))  # type: ignore[misc]
+        out.append((sp.Integer(1), mm(*(Diag(inner) if k == "diag" else k for k in key))))  # type: ignore[arg-type]
     if not out:
         return Const(sp.Integer(0))
     if len(out) == 1 and out[0][0] == 1:

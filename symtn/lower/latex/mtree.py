@@ -9,16 +9,27 @@ it with numpy, so a test can compare the printed structure with symtn's own eval
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 import sympy as sp
 
 from symtn.ir.composite import arg_symbols
-from symtn.lower.latex.index import name_latex, size_latex
-from symtn.lower.latex.scalar import ADD, ATOM, MUL, NEG, POW, scalar_latex, wrap
+from symtn.lower.latex.index import size_latex
+from symtn.lower.latex.scalar import (
+    ADD,
+    ATOM,
+    MUL,
+    NEG,
+    POW,
+    name_latex,
+    paren,
+    scalar_latex,
+    superscript,
+    wrap,
+)
 
-Dim = sp.Expr | None  # None: length 1 (the missing side of a vector or scalar)
+Dim: TypeAlias = "sp.Expr | None"  # None: length 1 (the missing side of a vector or scalar)
 
 
 @dataclass(frozen=True)
@@ -207,7 +218,7 @@ def render(m: M) -> tuple[str, int]:
     if isinstance(m, Zeros):
         return "0", ATOM
     if isinstance(m, T):
-        return wrap(render(m.x), ATOM) + "^T", POW
+        return superscript(wrap(render(m.x), ATOM), "T"), POW
     if isinstance(m, MatMul):
         parts = [render(f) for f in m.factors]
         text = " ".join(wrap(p, MUL if i == 0 and p[1] == NEG else POW) for i, p in enumerate(parts))
@@ -228,14 +239,14 @@ def render(m: M) -> tuple[str, int]:
             m.fn, lambda s: render(m.ops[int(s.name[1:])]), lambda e: bool(e.free_symbols & arrays)
         )
     if isinstance(m, (Diag, DiagOf)):
-        return rf"\operatorname{{diag}}\left({render(m.x)[0]}\right)", ATOM
+        return rf"\operatorname{{diag}}{paren(render(m.x)[0])}", ATOM
     if isinstance(m, Op):
         if m.name == "inv":
-            return wrap(render(m.x), ATOM) + "^{-1}", POW
+            return superscript(wrap(render(m.x), ATOM), "-1"), POW
         head = {"det": r"\det", "logdet": r"\log\det", "tr": r"\operatorname{tr}"}.get(
             m.name, rf"\operatorname{{{m.name}}}"
         )
-        return rf"{head}\left({render(m.x)[0]}\right)", ATOM
+        return rf"{head}{paren(render(m.x)[0])}", ATOM
     raise TypeError(f"cannot render {type(m).__name__}")
 
 

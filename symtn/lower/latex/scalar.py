@@ -11,6 +11,7 @@ notation printer does); other constants go through ``sympy.latex`` (``\\frac{1}{
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import sympy as sp
@@ -37,6 +38,29 @@ FUNCTIONS = {
 }
 
 
+GREEK = {
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa", "lambda",
+    "mu", "nu", "xi", "pi", "rho", "sigma", "tau", "upsilon", "phi", "chi", "psi", "omega",
+    "Gamma", "Delta", "Theta", "Lambda", "Xi", "Pi", "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+}  # fmt: skip
+
+
+def name_latex(name: str) -> str:
+    """A tensor, leg or size name as a LaTeX math atom: ``W``, ``\\alpha``, ``{W_{1}}``,
+    ``\\mathit{W\\_Q}`` (braced where needed, so a subscript may follow)."""
+    base = name.rstrip("'")
+    primes = name[len(base) :]
+    if len(base) == 1 and base.isalpha():
+        out = base
+    elif base in GREEK:
+        out = "\\" + base
+    elif re.fullmatch(r"[A-Za-z]\d+", base):
+        out = f"{{{base[0]}_{{{base[1:]}}}}}"
+    else:
+        out = r"\mathit{" + base.replace("_", r"\_") + "}"
+    return out + primes
+
+
 def number_latex(x: sp.Expr) -> tuple[str, int]:
     """A number (or a size expression without argument symbols) as LaTeX, with its precedence."""
     if x.is_Integer:
@@ -55,13 +79,28 @@ def number_latex(x: sp.Expr) -> tuple[str, int]:
     return (text, ATOM if x.is_Atom else MUL)
 
 
+def paren(text: str) -> str:
+    """``(text)``; ``\\left(text\\right)`` around tall content (fractions, sums, roots)."""
+    if any(tall in text for tall in (r"\frac", r"\sum", r"\sqrt", r"\left")):
+        return rf"\left({text}\right)"
+    return f"({text})"
+
+
+def superscript(base: str, sup: str) -> str:
+    """``base^{sup}``, braced when ``base`` ends in a prime (itself a superscript)."""
+    sup = sup if len(sup) == 1 else f"{{{sup}}}"
+    return f"{{{base}}}^{sup}" if base.endswith("'") else f"{base}^{sup}"
+
+
 def wrap(pair: tuple[str, int], need: int) -> str:
     """``text`` in parentheses when its precedence is below ``need``."""
     text, prec = pair
-    return text if prec >= need else rf"\left({text}\right)"
+    return text if prec >= need else paren(text)
 
 
-def scalar_latex(expr: sp.Expr, leaf: Leaf, is_array: Callable[[sp.Expr], bool] | None = None) -> tuple[str, int]:
+def scalar_latex(
+    expr: sp.Expr, leaf: Leaf, is_array: Callable[[sp.Expr], bool] | None = None
+) -> tuple[str, int]:
     """Print ``expr`` as LaTeX; ``leaf`` prints an argument symbol with its precedence.
 
     Args:
@@ -76,11 +115,11 @@ def scalar_latex(expr: sp.Expr, leaf: Leaf, is_array: Callable[[sp.Expr], bool] 
         if e.is_Symbol:
             if e.name.startswith("x") and e.name[1:].isdigit():  # type: ignore[attr-defined]
                 return leaf(e)  # type: ignore[arg-type]
-            return sp.latex(e), ATOM
+            return name_latex(e.name), ATOM  # type: ignore[attr-defined]
         if e.is_Number or e in (sp.pi, sp.E):
             return number_latex(e)
         if e.is_Add:
-            parts = sorted(e.args, key=lambda a: (not a.is_Number, a.could_extract_minus_sign(), sp.default_sort_key(a)))
+            parts = sorted(e.args, key=_term_order)
             out = wrap(go(parts[0]), ADD)
             for a in parts[1:]:
                 if a.could_extract_minus_sign():
@@ -90,17 +129,17 @@ def scalar_latex(expr: sp.Expr, leaf: Leaf, is_array: Callable[[sp.Expr], bool] 
             return out, ADD
         u = _gelu_argument(e)
         if u is not None:
-            return rf"\operatorname{{gelu}}\left({go(u)[0]}\right)", ATOM
+            return rf"\operatorname{{gelu}}{paren(go(u)[0])}", ATOM
         if e.is_Mul:
             return mul(e)
         if e.is_Pow:
             return power(e)
         if isinstance(e, sp.Max) and len(e.args) == 2 and sp.Integer(0) in e.args:
             other = [a for a in e.args if a != 0][0]
-            return rf"\operatorname{{relu}}\left({go(other)[0]}\right)", ATOM
+            return rf"\operatorname{{relu}}{paren(go(other)[0])}", ATOM
         if isinstance(e, (sp.Max, sp.Min)):
             name = r"\max" if isinstance(e, sp.Max) else r"\min"
-            return rf"{name}\left({', '.join(go(a)[0] for a in e.args)}\right)", ATOM
+            return rf"{name}{paren(', '.join(go(a)[0] for a in e.args))}", ATOM
         if isinstance(e, sp.Abs):
             return rf"\left|{go(e.args[0])[0]}\right|", ATOM
         if isinstance(e, sp.Heaviside) and len(e.args) == 2 and e.args[1] in (0, 1):
@@ -115,7 +154,7 @@ def scalar_latex(expr: sp.Expr, leaf: Leaf, is_array: Callable[[sp.Expr], bool] 
         if isinstance(e, sp.Function):
             cls = type(e).__name__
             name = FUNCTIONS.get(cls, rf"\operatorname{{{cls}}}")
-            return rf"{name}\left({', '.join(go(a)[0] for a in e.args)}\right)", ATOM
+            return rf"{name}{paren(', '.join(go(a)[0] for a in e.args))}", ATOM
         return sp.latex(e), ATOM
 
     def mul(e: sp.Expr) -> tuple[str, int]:
@@ -157,13 +196,13 @@ def scalar_latex(expr: sp.Expr, leaf: Leaf, is_array: Callable[[sp.Expr], bool] 
         base, exp = e.args
         if _is_sigmoid(e):
             u = -[t for t in base.args if t != 1][0].args[0]
-            return rf"\sigma\left({go(u)[0]}\right)", ATOM
+            return rf"\sigma{paren(go(u)[0])}", ATOM
         if exp.is_Number and exp.is_negative:
             return rf"\frac{{1}}{{{go(sp.Pow(base, -exp))[0]}}}", ATOM
         if exp == sp.Rational(1, 2):
             return rf"\sqrt{{{go(base)[0]}}}", ATOM
         hat = r"\circ " if array(base) else ""
-        return rf"{wrap(go(base), ATOM)}^{{{hat}{go(exp)[0]}}}", POW
+        return superscript(wrap(go(base), ATOM), hat + go(exp)[0]), POW
 
     return go(expr)
 
@@ -186,3 +225,8 @@ def _flips(f: sp.Expr) -> bool:
 
     const = f.as_coeff_Add()[0]
     return neg(f) > neg(-f) or (neg(f) == neg(-f) and bool(const.is_negative))
+
+
+def _term_order(a: sp.Expr) -> tuple[bool, bool, object]:
+    """Terms of a sum: numbers first (``1 - s``), then positive terms, then sympy's order."""
+    return (not a.is_Number, bool(a.could_extract_minus_sign()), sp.default_sort_key(a))
