@@ -13,6 +13,7 @@ under a network may hide a matrix form) and may name sub-expressions after earli
 from __future__ import annotations
 
 import dataclasses
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -61,6 +62,8 @@ def _finish(m: M, named: list[tuple[str, M]], root: bool = True) -> M:
             if m == tr(tree) and not isinstance(m, Const):
                 return T(Named(name, tree))
     out = _map(m, lambda x: _finish(x, named, root=False))
+    if isinstance(out, T) and isinstance(out.x, T):
+        out = out.x.x
     if isinstance(out, T) and isinstance(out.x, Func):  # exp(A^T)^T -> exp(A)
         inner = Func(out.x.fn, tuple(tr(o) for o in out.x.ops))
         if transposes(inner) < transposes(out):
@@ -156,7 +159,11 @@ def binding_latex(prog: Any, name: str, form: str = "auto") -> str:
 
 def document(lines: Sequence[tuple[str, str]]) -> str:
     """A small LaTeX document showing ``(name, latex)`` pairs as display equations."""
-    body = "\n".join(f"\\[ {name_latex(n)} = {tex} \\]" for n, tex in lines)
+    # short source lines (TeX reads a line into a fixed buffer; a newline in math is a space)
+    body = "\n".join(
+        textwrap.fill(f"\\[ {name_latex(n)} = {tex} \\]", 100, break_long_words=False, break_on_hyphens=False)
+        for n, tex in lines
+    )
     return (
         "\\documentclass{article}\n\\usepackage{amsmath,amssymb}\n\\begin{document}\n"
         f"{body}\n\\end{{document}}\n"

@@ -187,7 +187,10 @@ class IndexPrinter:
 
     def sum(self, node: Sum, env: dict[str, str]) -> tuple[str, int]:
         out = ""
-        for i, (c, term) in enumerate(zip(node.coeffs, node.terms, strict=True)):
+        pairs = sorted(
+            zip(node.coeffs, node.terms, strict=True), key=lambda ct: bool(ct[0].could_extract_minus_sign())
+        )
+        for i, (c, term) in enumerate(pairs):
             neg = bool(c.could_extract_minus_sign())
             mag = -c if neg else c
             if term is ONE:
@@ -212,7 +215,7 @@ class IndexPrinter:
                 scope[c] = env.get(p) or name_latex(p)
             op = node.operand
             if isinstance(op, Tensor) and set(op.legs) == set(node.consumed):
-                legs = [scope[leg] for leg in op.args[2]]
+                legs = [scope[leg] for leg in op.args[2]][::-1]  # entry (i = c, j = r) is (X^-1)_{rc}
                 inverse = superscript(name_latex(op.name), "-1")
                 return rf"({inverse})_{{{subscripts(legs)}}}", ATOM
             inner = self.pr(op, self.bind(node.consumed, env))[0]

@@ -138,7 +138,9 @@ def _bubble(node: Bubble) -> Item:
         return Item(Op(node.name, x.m))
     if node.name == "inv" and len(node.consumed) == 2:
         produced = [p for p, _ in node.produced]
-        return _item(Op("inv", x.m), produced if x.row == node.consumed[0] else produced[::-1])
+        # inv[i, j](X) at (i = c, j = r) is (X^-1)[r, c]: rows of X^-1 along the leg from X's columns
+        by = dict(zip(node.consumed, produced, strict=True))
+        return Item(Op("inv", x.m), by[x.col], by[x.row]) if x.row and x.col else Item(Op("inv", x.m))
     raise _not(f"{node.name}[{', '.join(node.consumed)}] has no matrix notation here")
 
 

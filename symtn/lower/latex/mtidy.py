@@ -101,7 +101,9 @@ def mm(*factors: M) -> M:
     """A chain: nested chains flattened, scalars first, identities and ones dropped."""
     flat: list[M] = []
     for f in factors:
-        flat.extend(f.factors if isinstance(f, MatMul) else [f])
+        # a scalar chain such as y^T 1 stays one factor: (y^T 1) diag(p), not y^T 1 diag(p)
+        whole = isinstance(f, MatMul) and (not is_scalar(f) or all(is_scalar(g) for g in f.factors))
+        flat.extend(f.factors if whole else [f])  # type: ignore[attr-defined]
     scal = [f for f in flat if is_scalar(f) and f != Const(sp.Integer(1))]
     rest = [f for f in flat if not is_scalar(f)]
     if len(rest) > 1:

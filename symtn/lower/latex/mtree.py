@@ -252,10 +252,12 @@ def render(m: M) -> tuple[str, int]:
 
 def to_numpy(m: M, values: dict[str, np.ndarray], sizes: dict[str, int]) -> np.ndarray:
     """Compute a matrix expression with numpy (every value a 2-D array; vectors are columns)."""
-    subs = {sp.Symbol(k, integer=True, positive=True): v for k, v in sizes.items()}
+    def bind(x: sp.Expr) -> sp.Expr:  # size symbols by name
+        x = sp.sympify(x)
+        return x.xreplace({s: sp.Integer(sizes[s.name]) for s in x.free_symbols if s.name in sizes})
 
     def num(x: sp.Expr) -> float:
-        return float(sp.sympify(x).subs(subs))
+        return float(bind(x))
 
     def dim(d: Dim) -> int:
         return 1 if d is None else int(num(d))
@@ -287,7 +289,7 @@ def to_numpy(m: M, values: dict[str, np.ndarray], sizes: dict[str, int]) -> np.n
         if isinstance(m, Add):
             return sum((num(c) * go(x) for c, x in m.terms), np.zeros((1, 1)))
         if isinstance(m, Func):
-            fn = sp.lambdify(arg_symbols(len(m.ops)), m.fn.subs(subs), "numpy")
+            fn = sp.lambdify(arg_symbols(len(m.ops)), bind(m.fn), "numpy")
             shape = tuple(dim(d) for d in m.shape)
             return np.broadcast_to(fn(*(go(o) for o in m.ops)), shape).astype(float)
         if isinstance(m, Diag):

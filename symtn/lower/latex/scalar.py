@@ -196,7 +196,10 @@ def scalar_latex(
         base, exp = e.args
         if _is_sigmoid(e):
             u = -[t for t in base.args if t != 1][0].args[0]
-            return rf"\sigma{paren(go(u)[0])}", ATOM
+            sig = rf"\sigma{paren(go(u)[0])}"
+            if exp == -1:
+                return sig, ATOM
+            return superscript(sig, ("\\circ " if array(base) else "") + str(-int(exp))), POW
         if exp.is_Number and exp.is_negative:
             return rf"\frac{{1}}{{{go(sp.Pow(base, -exp))[0]}}}", ATOM
         if exp == sp.Rational(1, 2):
@@ -208,11 +211,11 @@ def scalar_latex(
 
 
 def _is_sigmoid(e: sp.Expr) -> bool:
-    """``1 / (1 + exp(-u))``."""
-    if not (e.is_Pow and e.args[1] == -1 and e.args[0].is_Add and len(e.args[0].args) == 2):
+    """``1 / (1 + exp(-u))^k`` for a positive integer ``k`` (a power of ``sigma(u)``)."""
+    if not (e.is_Pow and e.args[1].is_Integer and e.args[1] < 0 and e.args[0].is_Add):
         return False
     terms = e.args[0].args
-    return sp.Integer(1) in terms and any(isinstance(t, sp.exp) for t in terms)
+    return len(terms) == 2 and sp.Integer(1) in terms and any(isinstance(t, sp.exp) for t in terms)
 
 
 def _flips(f: sp.Expr) -> bool:
