@@ -159,6 +159,31 @@ def test_matrix_forms_of_examples_against_evaluation(examples: dict[str, symtn.P
     assert len(checked) >= 25, checked
 
 
+def test_random_expressions_matrix_form_or_refusal() -> None:
+    """Random expressions (tests/exprgen.py): the matrix tree computes symtn's values, or the
+    expression is refused with E440; the index form always prints."""
+    from tests.exprgen import SIZES as GEN_SIZES
+    from tests.exprgen import random_expr, random_values
+
+    sizes = {str(k): v for k, v in GEN_SIZES.items()}
+    checked = refused = 0
+    for seed in range(150):
+        rng = np.random.default_rng(seed)
+        e = random_expr(rng, depth=4)
+        values = random_values(rng)
+        assert symtn.latex(e, form="index")
+        try:
+            tree = matrix_tree(e)
+        except NotMatrixError:
+            refused += 1
+            continue
+        want = _as_matrix(symtn.evaluate(e, values, sizes=sizes))
+        got = to_numpy(tree, values, sizes)
+        assert got.shape == want.shape and np.allclose(got, want, rtol=1e-7, atol=1e-9), (seed, str(e))
+        checked += 1
+    assert checked >= 100 and refused >= 5, (checked, refused)
+
+
 # ----------------------------------------------------------------------------- index form
 def test_index_forms() -> None:
     q = symtn.parse(
