@@ -20,6 +20,7 @@ from typing import Any
 import sympy as sp
 
 from symtn.errors import SymtnError
+from symtn.ir.composite import arg_symbols
 from symtn.ir.nodes import Node, Tensor
 from symtn.lower.latex.index import index_latex
 from symtn.lower.latex.mconvert import Item, NotMatrixError, convert
@@ -70,7 +71,28 @@ def _finish(m: M, named: list[tuple[str, M]], root: bool = True) -> M:
             out = inner
     if isinstance(out, Add):
         out = Add(tuple(sorted(out.terms, key=_term_key)))
+    if isinstance(out, Func):
+        out = _name_in_rule(out, named)
     return out
+
+
+def _name_in_rule(m: Func, named: list[tuple[str, M]]) -> Func:
+    """Named elementwise functions inside a merged rule: ``\\log(1 - \\sigma(X w))`` -> ``\\log(1 - s)``."""
+    fn, ops = m.fn, list(m.ops)
+    for name, tree in named:
+        if not isinstance(tree, Func) or not all(o in ops for o in tree.ops):
+            continue
+        args = arg_symbols(len(ops))
+        pairs = zip(arg_symbols(len(tree.ops)), tree.ops, strict=True)
+        own = tree.fn.xreplace({x: args[ops.index(o)] for x, o in pairs})
+        if fn.has(own) and own != fn:
+            new = sp.Symbol(f"x{len(ops)}", real=True)
+            fn, ops = fn.subs(own, new), [*ops, Named(name, tree)]
+    if fn is m.fn:
+        return m
+    used = [i for i, x in enumerate(arg_symbols(len(ops))) if fn.has(x)]
+    ren = {arg_symbols(len(ops))[i]: sp.Symbol(f"x{k}", real=True) for k, i in enumerate(used)}
+    return Func(fn.xreplace(ren), tuple(ops[i] for i in used))
 
 
 def _convert(node: Node) -> Item:

@@ -152,6 +152,20 @@ def fold_softmax(chain: MatMul) -> M:
     return mm(scale, *rest) if scale != Const(sp.Integer(1)) else mm(*rest)
 
 
+def _into_sum(c: sp.Expr, m: M) -> tuple[sp.Expr, M]:
+    """``(2, (W x - y) x^T)`` stays; ``(1/2, (2 W x - 2 y) x^T)`` -> ``(1, (W x - y) x^T)``."""
+    if c == 1 or not c.is_Number or not isinstance(m, MatMul):
+        return c, m
+    sums = [i for i, f in enumerate(m.factors) if isinstance(f, Add)]
+    if not sums:
+        return c, m
+    first = m.factors[sums[0]]
+    inner = add([(c * k, t) for k, t in first.terms])  # type: ignore[attr-defined]
+    if isinstance(inner, Add) and any(not k.is_Integer for k, _ in inner.terms):
+        return c, m  # keep fractions outside: 1/2 (a + b), not (1/2 a + 1/2 b)
+    return sp.Integer(1), MatMul(tuple(inner if i == sums[0] else f for i, f in enumerate(m.factors)))
+
+
 def _parts(m: M) -> tuple[list[M], list[M]]:
     fs = list(m.factors) if isinstance(m, MatMul) else [m]
     return [f for f in fs if is_scalar(f)], [f for f in fs if not is_scalar(f)]
@@ -192,6 +206,7 @@ def add(terms: list[tuple[sp.Expr, M]]) -> M:
         out.append((sp.Integer(1), mm(*(Diag(inner) if k == "diag" else k for k in key))))  # type: ignore[arg-type]
     if not out:
         return Const(sp.Integer(0))
+    out = [_into_sum(c, m) for c, m in out]
     if len(out) == 1 and out[0][0] == 1:
         return out[0][1]
     return Add(tuple(out))
