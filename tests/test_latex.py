@@ -252,3 +252,17 @@ def test_examples_compile_with_pdflatex(examples: dict[str, symtn.Program], tmp_
     )
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
+
+
+def test_docs_page_examples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/reference/latex.md: its program printed by `symtn latex` as the page shows."""
+    page = (Path(__file__).parent.parent / "docs" / "reference" / "latex.md").read_text()
+    blocks = page.split("```")
+    program = next(b for b in blocks if b.startswith("stn\n"))[4:]
+    shown = [b[5:] for b in blocks if b.startswith("text\n")]
+    f = tmp_path / "prog.stn"
+    f.write_text(program)
+    assert main(["latex", str(f)]) == 0
+    assert capsys.readouterr().out == shown[0]
+    assert main(["latex", str(f), "f", "g", "p", "J", "--form", "index"]) == 0
+    assert capsys.readouterr().out == shown[1]

@@ -154,7 +154,7 @@ def fold_softmax(chain: MatMul) -> M:
 
 def _into_sum(c: sp.Expr, m: M) -> tuple[sp.Expr, M]:
     """``(2, (W x - y) x^T)`` stays; ``(1/2, (2 W x - 2 y) x^T)`` -> ``(1, (W x - y) x^T)``."""
-    if c == 1 or not c.is_Number or not isinstance(m, MatMul):
+    if abs(c) == 1 or not c.is_Number or not isinstance(m, MatMul):
         return c, m
     sums = [i for i, f in enumerate(m.factors) if isinstance(f, Add)]
     if not sums:
