@@ -108,7 +108,7 @@ def _fold(node: Node) -> Item | None:
     if soft is not None:
         operand, ax, names = soft
         if len(operand.legs) != 1:
-            raise _not("softmax of a matrix")
+            raise _not("softmax over one leg of a matrix (its index form names the leg)")
         return Item(Op("softmax", convert(operand).m), names[operand.legs[0]])
     lse = match_logsumexp(node)
     if lse is not None and len(lse[1].legs) == 1:
@@ -127,13 +127,14 @@ def _fold(node: Node) -> Item | None:
 
 def _bubble(node: Bubble) -> Item:
     x = convert(node.operand)
-    if node.name == "sum":
-        m = x.m
-        for leg in node.consumed:
-            ones = T(Ones(node.operand.size(leg)))
-            m = mm(ones, m) if leg == x.row else mm(m, tr(ones))
-        rest = [leg for leg in x.legs if leg not in node.consumed]
-        return _item(m if not rest or rest[0] == x.col else tr(m), rest) if rest else Item(m)
+    if node.name == "sum":  # M 1, 1^T M, 1^T M 1
+        m, row, col = x.m, x.row, x.col
+        if col is not None and col in node.consumed:
+            m, col = mm(m, Ones(node.operand.size(col))), None
+        if row is not None and row in node.consumed:
+            m, row = mm(T(Ones(node.operand.size(row))), m), None
+            m, row, col = (tr(m), col, None) if col is not None else (m, None, None)
+        return Item(m, row, col)
     if node.name in ("det", "logdet") and len(node.consumed) == 2:
         return Item(Op(node.name, x.m))
     if node.name == "inv" and len(node.consumed) == 2:
