@@ -95,7 +95,8 @@ def convert(node: Node) -> Item:
         row, col = (list(node.legs) + [None, None])[:2]
         return Item(func(node.fn, [o.oriented(row, col) for o in ops]), row, col)
     if isinstance(node, Frozen):
-        return convert(node.inner)
+        inner = convert(node.inner)
+        return Item(Op("frozen", inner.m), inner.row, inner.col)
     if isinstance(node, Bubble):
         return _bubble(node)
     if isinstance(node, Product):

@@ -147,14 +147,15 @@ class DiagOf(M):
 
 @dataclass(frozen=True)
 class Op(M):
-    """``softmax``/``logsumexp`` of a vector, ``inv``/``det``/``logdet`` of a matrix, ``tr``."""
+    """``softmax``/``logsumexp`` of a vector, ``inv``/``det``/``logdet``/``tr`` of a matrix, or
+    ``frozen`` (a stop-gradient: the value of its argument)."""
 
     name: str
     x: M
 
     @property
     def shape(self) -> tuple[Dim, Dim]:
-        if self.name in ("softmax", "inv"):
+        if self.name in ("softmax", "inv", "frozen"):
             return self.x.shape
         return (None, None)
 
@@ -298,6 +299,8 @@ def to_numpy(m: M, values: dict[str, np.ndarray], sizes: dict[str, int]) -> np.n
             return np.diag(go(m.x))[:, None].copy()
         if isinstance(m, Op):
             x = go(m.x)
+            if m.name == "frozen":
+                return x
             if m.name == "softmax":
                 e = np.exp(x - x.max())
                 return e / e.sum()
