@@ -52,11 +52,24 @@ def _sigmoid_form(fn: sp.Expr, ops: list[M]) -> tuple[sp.Expr, list[M]]:
         k = ops.index(sig) if sig in ops else len(ops)
         g = fn.xreplace({sp.Symbol(f"x{k}", real=True): s}) if k < len(ops) else fn
         g = sp.factor(sp.simplify(g.subs(x, sp.log(s / (1 - s)))))
-        if g.has(sp.exp) or g.has(sp.log) or g.has(x) or sp.count_ops(g) > sp.count_ops(fn):
+        if g.has(sp.exp) or g.has(x) or sp.count_ops(g) > sp.count_ops(fn):
             continue
         g = _tidy(g)
         return g.xreplace({s: sp.Symbol(f"x{k}", real=True)}), ops if k < len(ops) else [*ops, sig]
     return _shorter(fn), ops
+
+
+def _constant(value: sp.Expr, shape: tuple[object, object]) -> M:
+    """A constant array: ``c``, ``c \\mathbf{1}``, ``c \\mathbf{1}^T`` or ``c \\mathbf{1} \\mathbf{1}^T``."""
+    rows, cols = shape
+    if rows is None and cols is None:
+        return Const(value)
+    ones: M
+    if cols is None:
+        ones = Ones(rows)  # type: ignore[arg-type]
+    else:
+        ones = T(Ones(cols)) if rows is None else MatMul((Ones(rows), T(Ones(cols))))  # type: ignore[arg-type]
+    return ones if value == 1 else Func(value * _X0, (ones,))
 
 
 def func(fn: sp.Expr, ops: tuple[M, ...] | list[M]) -> M:
@@ -78,20 +91,21 @@ def func(fn: sp.Expr, ops: tuple[M, ...] | list[M]) -> M:
         else:
             sub[s] = atom(o)
     out = fn.xreplace(sub) if sub else fn
+    shape = Func(fn, tuple(ops)).shape if ops else (None, None)
     # the all-ones vector is the number 1 once another array keeps the shape
     shaped = [a for a in atoms if not is_scalar(a) and not isinstance(a, Ones)]
     if shaped:
         ones = {sp.Symbol(f"x{i}", real=True): 1 for i, a in enumerate(atoms) if isinstance(a, Ones)}
         out = out.xreplace(ones) if ones else out
     if not atoms:
-        return Const(out)
-    out, atoms = _sigmoid_form(sp.expand(out) if out.is_Add else out, atoms)
+        return _constant(out, shape)
+    out, atoms = _sigmoid_form(sp.expand(out, log=False) if out.is_Add else out, atoms)
     used = [i for i in range(len(atoms)) if out.has(sp.Symbol(f"x{i}", real=True))]
     if len(used) < len(atoms):
         ren = {sp.Symbol(f"x{i}", real=True): sp.Symbol(f"x{k}", real=True) for k, i in enumerate(used)}
         out, atoms = out.xreplace(ren), [atoms[i] for i in used]
     if not atoms:
-        return Const(out)
+        return _constant(out, shape)
     if out == _X0 and len(atoms) == 1:
         return atoms[0]
     return Func(out, tuple(atoms))
@@ -180,6 +194,13 @@ def add(terms: list[tuple[sp.Expr, M]]) -> M:
                 merged[m2] = merged.get(m2, sp.Integer(0)) + c * c2
         else:
             merged[m] = merged.get(m, sp.Integer(0)) + c
+    funcs = [(m, c) for m, c in merged.items() if isinstance(m, Func) and c != 0]
+    if len(funcs) >= 2:  # elementwise terms merge into one rule: sigma(x) + sigma(-x) is 1
+        for m, _ in funcs:
+            del merged[m]
+        rule = sum(c * x for (_, c), x in zip(funcs, arg_symbols(len(funcs)), strict=True))
+        one = func(rule, [m for m, _ in funcs])
+        merged[one] = merged.get(one, sp.Integer(0)) + 1
     groups: dict[tuple[object, ...], list[tuple[sp.Expr, M]]] = {}
     for m, c in merged.items():
         scal, rest = _parts(m)
