@@ -24,7 +24,7 @@ from symtn.ir.composite import arg_symbols
 from symtn.ir.nodes import Node, Tensor
 from symtn.lower.latex.index import index_latex
 from symtn.lower.latex.mconvert import Item, NotMatrixError, convert
-from symtn.lower.latex.mtree import Add, Const, Func, M, Named, Sym, T, render, tr, transposes
+from symtn.lower.latex.mtree import Add, Const, Func, M, Named, Sym, T, is_scalar, render, tr, transposes
 from symtn.lower.latex.scalar import name_latex
 from symtn.rewrite import expand, simplify
 
@@ -73,6 +73,9 @@ def _finish(m: M, named: list[tuple[str, M]], root: bool = True) -> M:
         out = Add(tuple(sorted(out.terms, key=_term_key)))
     if isinstance(out, Func):
         out = _name_in_rule(out, named)
+        arrays = [o for o in out.ops if not is_scalar(o)]
+        if arrays and all(isinstance(o, T) for o in arrays):  # exp(A^T) -> exp(A)^T
+            out = T(Func(out.fn, tuple(tr(o) for o in out.ops)))
     return out
 
 

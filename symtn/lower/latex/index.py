@@ -221,8 +221,11 @@ class IndexPrinter:
             inner = self.pr(op, self.bind(node.consumed, env))[0]
             sub = subscripts([scope[c] for c in node.consumed])
             return rf"\operatorname{{inv}}{paren(inner)}_{{{sub}}}", ATOM
+        op = node.operand
+        if node.name in ("det", "logdet") and isinstance(op, Tensor) and set(op.legs) == set(node.consumed):
+            return rf"{NAMED_BUBBLES[node.name]}({name_latex(op.name)})", ATOM
         scope = self.bind(node.consumed, env)
-        inner, prec = self.pr(node.operand, scope)
+        inner, prec = self.pr(op, scope)
         sub = self.sub(node.consumed, scope)
         if node.name == "sum":
             return rf"\sum{sub} {wrap((inner, prec), MUL)}", ADD
