@@ -19,11 +19,11 @@ from typing import Any
 
 import sympy as sp
 
-from symtn.errors import SymtnError
+from symtn.errors import NotMatrixError, SymtnError
 from symtn.ir.composite import arg_symbols
 from symtn.ir.nodes import Node, Tensor
 from symtn.lower.latex.index import index_latex
-from symtn.lower.latex.mconvert import Item, NotMatrixError, convert
+from symtn.lower.latex.mconvert import Item, convert
 from symtn.lower.latex.mtree import Add, Const, Func, M, Named, Sym, T, is_scalar, render, tr, transposes
 from symtn.lower.latex.scalar import name_latex
 from symtn.rewrite import expand, simplify

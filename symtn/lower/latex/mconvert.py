@@ -16,18 +16,13 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symtn.errors import SymtnError
+from symtn.errors import NotMatrixError
 from symtn.frontend.builtins import ELEMENTWISE
 from symtn.ir.fold import match_logsumexp, match_softmax, match_trace
 from symtn.ir.nodes import Bubble, Delta, Elementwise, Frozen, Node, Product, Sum, Tensor, Zero
 from symtn.ir.printer import FOLDS
 from symtn.lower.latex.mtidy import add, func, mm
 from symtn.lower.latex.mtree import Const, Diag, DiagOf, Ident, M, Ones, Op, Sym, T, Zeros, tr, transposes
-
-
-class NotMatrixError(SymtnError, ValueError):
-    """The expression is not a matrix expression (a tensor or result with three or more legs,
-    a copy tensor joining three matrix legs, a construct with no matrix notation): E440."""
 
 
 def _not(why: str) -> NotMatrixError:
