@@ -129,6 +129,26 @@ def test_leg_order_rows_and_columns() -> None:
         assert _tree_matches(q, name, {"n": 3, "m": 4})
 
 
+def test_folds_and_functions_in_matrix_form() -> None:
+    q = symtn.parse(
+        "dim n\nA: [i: n, j: n]\nx: [i]\nu = gelu(x)\nl = logsumexp[i](x)\n"
+        "t = trace[i, k](A @ A[i -> j, j -> k])\n"
+        "h = log_softmax[i](x)\nf = frozen(tanh(A)) * A\nr = relu(x)^2 / (1 + x^2)\nv = inv(A) @ x[i -> j]\n"
+    )
+    expected = {
+        "u": r"\operatorname{gelu}(x)",
+        "l": r"\operatorname{logsumexp}(x)",
+        "t": r"\operatorname{tr}(A A)",
+        "h": r"x - \operatorname{logsumexp}(x) \mathbf{1}",
+        "f": r"A \odot \operatorname{frozen}(\tanh(A))",
+        "r": r"\frac{\operatorname{relu}(x)^{\circ 2}}{1 + x^{\circ 2}}",
+        "v": r"(A^{-1})^T x",  # inv[i, j](A) in leg order [i, j] is A^-T (matrix-functions.md)
+    }
+    for name, text in expected.items():
+        assert norm(symtn.latex(q[name])) == norm(text), name
+        assert _tree_matches(q, name, {"n": 3}), name
+
+
 EXAMPLES = sorted(p.name for p in resources.files("symtn.examples").iterdir() if p.name.endswith(".stn"))
 
 

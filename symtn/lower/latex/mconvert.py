@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import sympy as sp
 
 from symtn.errors import NotMatrixError
-from symtn.frontend.builtins import ELEMENTWISE
+from symtn.ir.composite import arg_symbols
 from symtn.ir.fold import match_logsumexp, match_softmax, match_trace
 from symtn.ir.nodes import Bubble, Delta, Elementwise, Frozen, Node, Product, Sum, Tensor, Zero
-from symtn.ir.printer import FOLDS
+from symtn.ir.printer import FOLDS, _gelu
 from symtn.lower.latex.mtidy import add, func, mm
 from symtn.lower.latex.mtree import Const, Diag, DiagOf, Ident, M, Ones, Op, Sym, T, Zeros, tr, transposes
 
@@ -117,7 +117,7 @@ def _fold(node: Node) -> Item | None:
             found = hook(node)
             if found is not None and found[0] == "gelu":
                 x = convert(found[2][0])
-                return Item(func(ELEMENTWISE["gelu"][1], [x.m]), x.row, x.col)
+                return Item(func(_gelu(arg_symbols(1)[0]), [x.m]), x.row, x.col)
     return None
 
 
