@@ -13,6 +13,7 @@ under a network may hide a matrix form) and may name sub-expressions after earli
 from __future__ import annotations
 
 import dataclasses
+import functools
 import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -98,6 +99,7 @@ def _name_in_rule(m: Func, named: list[tuple[str, M]]) -> Func:
     return Func(fn.xreplace(ren), tuple(ops[i] for i in used))
 
 
+@functools.lru_cache(maxsize=1024)  # nodes are hash-consed; earlier bindings are converted often
 def _convert(node: Node) -> Item:
     simple = simplify(node)
     try:
@@ -173,7 +175,15 @@ def latex(
 
 
 def binding_latex(prog: Any, name: str, form: str = "auto") -> str:
-    """A program binding as LaTeX; earlier bindings name its matrix sub-expressions."""
+    """A program binding as LaTeX (what ``symtn latex FILE NAME`` prints).
+
+    Args:
+        prog: a :class:`symtn.Program`.
+        name: one of its bindings; its documented leg order gives rows and columns.
+        form: ``"auto"``, ``"index"`` or ``"matrix"`` (see :func:`latex`).
+
+    Earlier bindings name the sub-expressions they equal (matrix form). Raises as :func:`latex`.
+    """
     names: dict[str, Node] = {}
     for other in prog.bindings:
         if other == name:
@@ -183,7 +193,8 @@ def binding_latex(prog: Any, name: str, form: str = "auto") -> str:
 
 
 def document(lines: Sequence[tuple[str, str]]) -> str:
-    """A small LaTeX document showing ``(name, latex)`` pairs as display equations."""
+    """A small LaTeX document (article, amsmath) with one display equation ``name = latex`` per
+    pair, its source lines wrapped at spaces so that pdflatex reads any length."""
     # short source lines (TeX reads a line into a fixed buffer; a newline in math is a space)
     body = "\n".join(
         textwrap.fill(f"\\[ {name_latex(n)} = {tex} \\]", 100, break_long_words=False, break_on_hyphens=False)
