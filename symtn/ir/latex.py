@@ -90,8 +90,11 @@ def readable(node: Node, avoid: frozenset[str] = frozenset()) -> Node:
 
 
 def name_tex(name: str) -> str:
-    """A tensor name: one letter as is, Greek names as symbols, ``W_Q`` as ``W^{Q}``, longer
-    names upright (``\\mathrm{tokens}``)."""
+    """A tensor name: one letter as is, Greek names as symbols, ``W_Q`` as ``W^{Q}``, ``W1`` as
+    ``W^{(1)}``, longer names upright (``\\mathrm{tokens}``)."""
+    numbered = re.fullmatch(r"([A-Za-z])([0-9]+)", name)
+    if numbered:  # W1, G3: layer or site k as W^{(1)}
+        return f"{numbered.group(1)}^{{({numbered.group(2)})}}"
     base, _, sup = name.partition("_")
     if base in GREEK:
         head = "\\" + base
