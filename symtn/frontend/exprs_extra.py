@@ -37,7 +37,9 @@ class ExtraForms:
         def _relabels(self, env: Env, v: Value, lls: tuple[ast.LegList, ...], what: str) -> Value: ...
 
     def _expectation(self, env: Env, e: ast.Expectation) -> Value:
-        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook (NOTATION 9).
+        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook.
+
+        See docs/language.md, "Expectations over Gaussians".
 
         ``x`` must be a declared tensor; the mean ``0`` and the covariance ``I`` (when no value
         is named ``I``) are the zero mean and identity covariance. Errors about the mean, the
@@ -255,7 +257,7 @@ def _bubble_around(e: ast.Expr, name: str) -> ast.Expr | None:
 
 
 def choose_new_legs(taken: frozenset[str], slots: tuple[str, ...]) -> tuple[str, ...]:
-    """NOTATION 7.7: each of X's legs keeps its name unless taken, else the first free prime."""
+    """Each of X's legs keeps its name unless taken, else the first free prime (docs/language.md)."""
     chosen: list[str] = []
     for leg in slots:
         name = leg
