@@ -1,7 +1,8 @@
 """The examples of the documentation pages run and say what the pages say.
 
-Fenced blocks of ``docs/*.md`` and ``docs/reference/*.md``, and the programs of ``README.md`` (``docs/errors.md`` has its own test,
-``tests/test_docs_errors.py``; ``docs/cli.md``'s console blocks run in ``tests/test_docs_site.py``):
+Fenced blocks of ``docs/*.md`` and ``docs/reference/*.md`` and the programs of ``README.md``
+(``docs/errors.md`` has its own test, ``tests/test_docs_errors.py``; ``docs/cli.md``'s console
+blocks run in ``tests/test_docs_site.py``):
 
 * ```stn: a complete program, run as ``symtn run`` runs a file: exit status 0 (every check holds);
   with ``title="NAME.stn"`` it is also saved under that name for the page's console blocks;
@@ -89,7 +90,8 @@ def _run_console(where: str, body: str, capsys: pytest.CaptureFixture[str]) -> N
             expected.pop()
         if expected:
             assert _output_matches(expected, actual), (
-                f"{where}: `{command}` printed\n" + "\n".join(actual) + "\nbut the page says\n" + "\n".join(expected)
+                f"{where}: `{command}` printed\n" + "\n".join(actual)
+                + "\nbut the page says\n" + "\n".join(expected)
             )
 
 
@@ -103,7 +105,7 @@ class _Pages:
     def folder(self, page: str, upto: str, capsys: pytest.CaptureFixture[str]) -> Path:
         folder = self.root / page.replace("/", "_")
         folder.mkdir(exist_ok=True)
-        for where, kind, arg, body in PAGE_BLOCKS[page]:
+        for _, kind, arg, body in PAGE_BLOCKS[page]:
             title = _title(arg)
             if kind == "stn" and title:
                 (folder / title).write_text(body, encoding="utf-8")
