@@ -42,11 +42,23 @@ def test_every_code_in_the_source_is_catalogued() -> None:
     assert len(headings) >= 50
 
 
-def test_every_catalogued_code_has_an_example() -> None:
+def _sections() -> list[tuple[str, str]]:
     text = PAGE.read_text(encoding="utf-8")
-    sections = re.split(r"^### ", text, flags=re.M)[1:]
-    without = [s.split("\n")[0] for s in sections if "```" not in s]
-    assert not without, f"entries without an example: {without}"
+    return [(s.split("\n")[0].strip("` "), s) for s in re.split(r"^### ", text, flags=re.M)[1:]]
+
+
+def test_every_catalogued_code_has_a_runnable_example() -> None:
+    without = [code for code, body in _sections() if "```stn-error" not in body and "```python" not in body]
+    assert not without, f"entries without a program or a Python call that triggers them: {without}"
+
+
+def test_each_example_sits_under_its_own_code() -> None:
+    """A program's fence names its entry's code; a Python block asserts that code."""
+    for code, body in _sections():
+        for fence in re.findall(r"```stn-error title=\"([EW][0-9]{3})\"", body):
+            assert fence == code, (code, fence)
+        for block in re.findall(r"```python\n(.*?)```", body, flags=re.S):
+            assert f'"{code}"' in block, f"the Python example under {code} does not check {code}"
 
 
 @pytest.mark.parametrize(("code", "program"), _blocks("stn-error"), ids=lambda v: str(v)[:8])
@@ -63,6 +75,7 @@ def test_catalogue_program_reports_its_code(
     assert reported, text
     if code.startswith("W"):
         assert f"warning[{code}]" in text, text
+        assert status == 0 and "error[" not in text, text  # a lint does not stop the program
     else:
         assert reported[0] == code, text
         assert status in (1, 2), status
