@@ -8,9 +8,10 @@ blocks run in ``tests/test_docs_site.py``):
   with ``title="NAME.stn"`` it is also saved under that name for the page's console blocks;
 * ```stn-error title="CODE": a program that must fail with exactly that code;
 * ```python: executed, in a fresh namespace, in the page's working folder;
-* ```console: ``$ symtn ARGS`` lines run in-process (``symtn.cli.main``) in the page's working
-  folder; each must exit 0, and the lines after a command are its exact output (a line ``...``
-  stands for any number of lines).
+* ```console: ``$ symtn ARGS`` (or ``$ python -m symtn ARGS``) lines run in-process
+  (``symtn.cli.main``) in the page's working folder, where ``symtn/examples/`` is the bundled
+  examples; each must exit 0, and the lines after a command are its exact output (a line
+  ``...`` stands for any number of lines).
 
 Each page has one working folder holding its titled programs; a block runs after the page's
 earlier console blocks (so a module written by ``symtn codegen`` can be imported below it).
@@ -78,6 +79,8 @@ def _run_console(where: str, body: str, capsys: pytest.CaptureFixture[str]) -> N
             raise AssertionError(f"{where}: a console block starts with `$ symtn ...`")
     for command, expected in sessions:
         argv = shlex.split(command)
+        if argv[:3] == ["python", "-m", "symtn"]:
+            argv = argv[2:]
         assert argv[0] == "symtn", f"{where}: only symtn commands run here: {command}"
         capsys.readouterr()
         status = main(argv[1:])
@@ -104,7 +107,9 @@ class _Pages:
 
     def folder(self, page: str, upto: str, capsys: pytest.CaptureFixture[str]) -> Path:
         folder = self.root / page.replace("/", "_")
-        folder.mkdir(exist_ok=True)
+        if not folder.exists():
+            folder.mkdir()
+            (folder / "symtn").symlink_to(ROOT / "symtn")  # the bundled symtn/examples/*.stn
         for _, kind, arg, body in PAGE_BLOCKS[page]:
             title = _title(arg)
             if kind == "stn" and title:
