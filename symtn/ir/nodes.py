@@ -28,7 +28,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import sympy as sp
 
-from symtn.errors import LegError, SizeError
+from symtn.errors import LegError, SizeError, SymtnError
 
 Size: TypeAlias = sp.Expr
 Sig: TypeAlias = tuple[tuple[str, Size], ...]
@@ -175,11 +175,16 @@ class Node:
     def _repr_svg_(self) -> str | None:
         """The expression drawn in graphical notation, for Jupyter (``symtn.draw``).
 
-        The drawing stage is looked up when called, never imported by the IR package.
+        The drawing stage is looked up when called, never imported by the IR package. An
+        expression too large to draw (E400) returns None, so that Jupyter shows its text instead
+        of an error.
         """
         import importlib
 
-        return str(importlib.import_module("symtn.lower.draw").draw(self))
+        try:
+            return str(importlib.import_module("symtn.lower.draw").draw(self))
+        except SymtnError:
+            return None
 
     def __matmul__(self, other: Any) -> Node:
         from symtn.ir import algebra
