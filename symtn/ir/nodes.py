@@ -66,6 +66,19 @@ def size_str(size: Size) -> str:
     return str(size).replace("**", "^")
 
 
+def size_mismatch(leg: str, a: Size, b: Size) -> SizeError:
+    """E201 for a leg joining sizes ``a`` and ``b``; when both print alike (``n`` and ``n``), the
+    help says they are different sympy symbols (a ``sympy.Symbol("n")`` without the positive
+    integer assumptions is not the size ``"n"`` of ``symtn.tensor`` and of ``dim n``)."""
+    help_text = None
+    if size_str(a) == size_str(b):
+        help_text = (
+            f"these are two different sympy symbols named {size_str(a)}: give symbolic sizes as "
+            f"strings (symtn.tensor('x', i='{size_str(a)}')), as `dim {size_str(a)}` does"
+        )
+    return SizeError(f"leg {leg} joins sizes {size_str(a)} and {size_str(b)}", code="E201", help=help_text)
+
+
 class Node:
     """Base of all IR nodes: interned, immutable, with a free-leg signature ``sig``."""
 
