@@ -4,7 +4,8 @@
 * every ```stn-error title="CODE" block, run as ``symtn run`` runs a file, reports exactly that code
   (errors exit 2 for the language's errors, 1 for the others; warnings are printed as
   ``warning[CODE]`` and the program still runs);
-* every ```python block of the page runs (they show the codes reachable only from the API).
+* every ```python block of the page runs (they show the codes reachable only from the API);
+* a ```text block right after a program is the report that program prints, exactly.
 """
 
 from __future__ import annotations
@@ -86,3 +87,23 @@ def test_catalogue_program_reports_its_code(
 def test_catalogue_python_blocks_run(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     exec(compile(source, "docs/errors.md", "exec"), {"__name__": "__docs__"})
+
+
+REPORTS = re.findall(r"```stn-error[^\n]*\n((?:(?!```).)*)```\s*```text\n(.*?)```",
+                     PAGE.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_page_shows_reports() -> None:
+    assert len(REPORTS) >= 5
+
+
+@pytest.mark.parametrize(("program", "report"), REPORTS, ids=lambda v: str(v)[:20])
+def test_shown_report_is_what_symtn_prints(
+    program: str, report: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "example.stn"
+    path.write_bytes(program.encode("utf-8"))
+    main(["run", str(path)])
+    out = capsys.readouterr()
+    printed = (out.out + out.err).strip().replace(str(path), "example.stn")
+    assert printed == report.strip(), f"symtn prints\n{printed}\n\nthe page shows\n{report}"
