@@ -179,12 +179,20 @@ class ExtraForms:
         ``sym_grad(f, S, convention=constrained)``: ``G + G^T - G o I`` (``diff.symmetric``)."""
         conv = "projected"
         for k, v in e.kwargs:
-            if k != "convention" or not isinstance(v, ast.Ref) or v.legs or v.name not in CONVENTIONS:
+            if k == "convention" and not (isinstance(v, ast.Ref) and not v.legs and v.name in CONVENTIONS):
                 raise LegError(
-                    f"sym_grad() takes no keyword argument {k}= with that value",
+                    "sym_grad(): unknown convention: the conventions are "
+                    + " and ".join(CONVENTIONS),
+                    code="E216",
+                    help="write sym_grad(f, S) or sym_grad(f, S, convention=constrained)",
+                )
+            if k != "convention":
+                raise LegError(
+                    f"sym_grad() takes no keyword argument {k}=",
                     code="E212",
                     help="write sym_grad(f, S) or sym_grad(f, S, convention=constrained)",
                 )
+            assert isinstance(v, ast.Ref)
             conv = v.name
         if len(e.args) != 2:
             raise LegError(f"sym_grad takes 2 arguments (f, S), got {len(e.args)}", code="E102")
