@@ -266,7 +266,7 @@ R = T1 @ T2 @ T3
 """
 
 
-def test_memory_limit_slices_when_sizes_are_given_else_refuses_at_run_time() -> None:
+def test_memory_limit_slices_at_generation_or_at_run_time() -> None:
     # at N = 24 the pair T1 T2 makes an [a, b, d, e] intermediate of 2.6 MB; R is 110 KB
     prog = symtn.parse(CUBE)
     rng = np.random.default_rng(0)
@@ -275,15 +275,27 @@ def test_memory_limit_slices_when_sizes_are_given_else_refuses_at_run_time() -> 
     sliced = symtn.compile(prog, ["R"], sizes={"N": 24}, memory_limit="512KB")
     assert "_sliced_einsum(" in sliced.source and sliced.module.MEMORY_LIMIT == 512_000
     np.testing.assert_allclose(sliced(*t), want, rtol=1e-12, atol=1e-12)  # passes the run-time check
-    generic = symtn.compile(prog, ["R"], memory_limit="512KB")  # sizes unknown: checked at run time
+    generic = symtn.compile(prog, ["R"], memory_limit="512KB")  # sizes unknown: sliced at run time
     small = [x[:6, :6, :6] for x in t]
     np.testing.assert_allclose(generic(*small), np.einsum("abc,cde,efa->bdf", *small), rtol=1e-12)
+    assert not generic.module._SLICED  # small inputs: the plain plan, nothing sliced
+    np.testing.assert_allclose(generic(*t), want, rtol=1e-12, atol=1e-12)
+    trees = [tree for tree in generic.module._SLICED.values() if tree is not None]
+    assert trees and all(tree.nslices > 1 for tree in trees)
+    unsliced = max(tree.max_size() for tree in (tr.unslice_all() for tr in trees))
+    assert unsliced * 8 == 2_654_208  # the [a, b, d, e] pair, above the limit before slicing
+    assert max(tree.max_size() for tree in trees) * 8 <= 512_000  # every slice's intermediates fit
+    generic.module.MEMORY_LIMIT = 100_000  # below R itself (110,592 bytes): slicing cannot help
     with pytest.raises(
-        MemoryError,
-        match=r"binding `R` needs an intermediate with legs \[.*\] of "
-        r"2,654,208 bytes .* above the memory limit of 512,000 bytes",
+        MemoryError, match=r"binding `R` needs an intermediate with legs \[.*\] of 110,592 bytes .* "
+        r"above the memory limit of 100,000 bytes",
     ):
         generic(*t)
+
+
+def test_torch_module_refuses_above_the_limit() -> None:
+    text = symtn.codegen(symtn.parse(CUBE), ["R"], "torch", memory_limit="512KB")
+    assert "_sliced_contract" not in text  # no run-time slicing outside numpy: E310 instead
 
 
 def test_list_of_expressions() -> None:

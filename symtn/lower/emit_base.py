@@ -107,6 +107,9 @@ class EmitterBase:
         self.steps: list[Step] = []
         self.memory_limit: int | None = None
         """Bytes an intermediate may take (float64 entries); above it a contraction is sliced."""
+        self.runtime_slicing = False
+        """Numpy contractions call the module's ``_sliced_contract`` (slices chosen by cotengra at
+        run time for the actual sizes and MEMORY_LIMIT) instead of one statement per pair."""
         self.memo: dict[Node, str] = {}
         self.alpha: dict[str, str] = {}
         self.exprs: dict[str, str] = {}
@@ -411,6 +414,10 @@ class EmitterBase:
                 big = max(int(tree.max_size()), math.prod(plan.label_sizes[x] for x in plan.einsum_out))
                 how = f"{c.method}; sliced over [{', '.join(legs)}] in {tree.nslices} slices"
                 self.steps.append(Step(core, eq, flops, big, tuple(path), how, (), _labels(plan)))
+            elif self.runtime_slicing and b.name == "numpy":
+                call = f'{b.helper("_sliced_contract")}("{eq}", {path!r}, {", ".join(ops)})'
+                core = self.assign(call, note + "; sliced at run time above MEMORY_LIMIT")
+                method = "sliced at run time"
             elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
                 eq, ops, shapes, path, flops = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
                 before = self.count
