@@ -350,3 +350,27 @@ def test_cli_generic_codegen_grad_and_dtype(
 
 def _init(self: Progress, stream: Any) -> None:
     self.stream, self.after, self.start, self.phase = stream, 0.0, 0.0, "planning"
+
+
+def test_generic_module_plans_per_size_regime() -> None:
+    # inner = E[f g] of two bilinear models (bilinear_digits.stn) generated generic in `hidden`:
+    # at 32 units the plan goes through [hidden, hidden] Gram matrices, never the dense
+    # [cls, pixel, pixel] interaction tensors (that plan is only the cheaper one for wide layers)
+    from symtn.interp import bilinear as bl
+
+    fn = symtn.compile(bl.program(), ["inner"])
+    for hidden in (32, 600):
+        a, b = bl.init_params(hidden, seed=1), bl.init_params(hidden, seed=2)
+        args = (a["W"], a["V"], a["U"], b["W"], b["V"], b["U"])
+        qa = np.einsum("ck,ki,kj->cij", a["U"], a["W"], a["V"])
+        qb = np.einsum("ck,ki,kj->cij", b["U"], b["W"], b["V"])
+        tr = np.einsum("cii->c", qa) * np.einsum("cii->c", qb)
+        want = tr + np.einsum("cij,cij->c", qa, qb) + np.einsum("cij,cji->c", qa, qb)  # Wick pairings
+        np.testing.assert_allclose(fn(*args), want, rtol=1e-10)
+        key = ("inner", tuple(x.shape for x in args), fn.module.MEMORY_LIMIT)
+        legs = {legs: n for _, legs, n in fn.module._CHOSEN[key]}
+        largest = max(legs.values())
+        if hidden == 32:
+            assert "cls, pixel, pixel" not in legs and largest == 32 * 32, legs
+        else:  # 600 units: the [hidden, pixel, pixel] outer product costs fewer FLOPs
+            assert largest == hidden * 64 * 64, legs

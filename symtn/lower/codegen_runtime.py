@@ -92,6 +92,9 @@ def _bytes(n):
 _CHECKED = {{}}
 """(function, input shapes, MEMORY_LIMIT) -> the index of the plan chosen for them."""
 
+_CHOSEN = {{}}
+"""The same keys -> the intermediates ``(binding, legs, entries)`` of the chosen plan."""
+
 
 def _check_memory(key, plans):
     """Choose the plan for ``key`` (function, input shapes, limit): of ``plans``, each
@@ -106,13 +109,13 @@ def _check_memory(key, plans):
     ranked = sorted((cost, k) for k, (cost, _) in enumerate(plans) if cost is not None)
     for _, k in ranked:
         if over(plans[k][1]) is None:
-            _CHECKED[key] = k
+            _CHECKED[key], _CHOSEN[key] = k, plans[k][1]
             return
     blocked = over(plans[ranked[0][1]][1]) if ranked else None
     for k, (cost, items) in enumerate(plans):
         if cost is None:
             if over(items) is None:
-                _CHECKED[key] = k
+                _CHECKED[key], _CHOSEN[key] = k, items
                 return
             blocked = over(items)
     binding, legs, entries = blocked
