@@ -266,7 +266,8 @@ def function(fname: str, outs: list[Target], declared: list[Tensor], spec: Spec)
             continue
         test = "if" if k == 0 else "elif" if k < len(bodies) - 1 else "else"
         cond = f" _CHECKED[_key] == {k}:" if test != "else" else ":"
-        body.append(f"    {test}{cond}  # plan {k + 1} of {len(bodies)}{' (sliced)' if _is_sliced(plan) else ''}")
+        note = " (sliced)" if _is_sliced(plan) else ""
+        body.append(f"    {test}{cond}  # plan {k + 1} of {len(bodies)}{note}")
         body += ["    " + line.replace("\n", "\n    ") for line in [*plan.code, f"    return {ret}"]]
     deco = [b.decorator] if b.decorator else []
     return "\n".join([*deco, f"def {fname}({', '.join(params)}):", *doc, *body]) + "\n", bodies[0].steps
