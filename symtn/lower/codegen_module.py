@@ -184,7 +184,12 @@ def _plan_body(outs: list[Target], used: list[Tensor], spec: Spec, size_of: Size
         results.append(em.aligned(var, t.node.legs, t.order))
         owned.append((t.name, em.steps[before:]))
     code = ["    " + line.replace("\n", "\n    ") for line in em.prune(results)]
-    return _Body(code, results, owned, em.steps)
+    text = "\n".join(code) + " ".join(results)
+
+    def run(steps: list[Step]) -> list[Step]:  # contractions whose code was pruned never run
+        return [st for st in steps if re.search(rf"\b{st.var}\b", text)]
+
+    return _Body(code, results, [(name, run(st)) for name, st in owned], run(em.steps))
 
 
 def _bodies(outs: list[Target], used: list[Tensor], spec: Spec) -> list[_Body]:
