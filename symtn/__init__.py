@@ -4,6 +4,7 @@ Write tensor expressions in Penrose graphical notation as text (named legs, wire
 function bubbles), or build them in Python; check, simplify, differentiate and evaluate them.
 """
 
+from symtn import folds as _folds  # noqa: F401, E402  (registers the gelu and layernorm printer folds)
 from symtn.api import (
     abs,
     contract,
@@ -45,14 +46,15 @@ from symtn.api import (
 )
 from symtn.checking import CheckResult, decide
 from symtn.diff import d, diff, hessian, jacobian
+from symtn.diff.taylor import taylor
 from symtn.errors import (
     CheckError,
     EvaluationError,
     LegError,
+    MatrixFormError,
     MemoryLimitError,
     NameResolutionError,
     NoRuleError,
-    NotMatrixError,
     SizeError,
     SymtnError,
     SymtnSyntaxError,
@@ -60,6 +62,7 @@ from symtn.errors import (
 )
 from symtn.ir import Node
 from symtn.ir.einsum import einsum, to_einsum
+from symtn.ir.families import chain
 from symtn.ir.sharing import cse
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
@@ -82,7 +85,6 @@ __all__ = [
     "MemoryLimitError",
     "NameResolutionError",
     "NoRuleError",
-    "NotMatrixError",
     "Node",
     "einsum",
     "subst",
@@ -93,6 +95,7 @@ __all__ = [
     "SymtnError",
     "SymtnSyntaxError",
     "abs",
+    "chain",
     "codegen",
     "compile",
     "contract",
@@ -116,6 +119,7 @@ __all__ = [
     "hessian",
     "inv",
     "is_isomorphic",
+    "MatrixFormError",
     "iverson",
     "jacobian",
     "latex",
@@ -146,6 +150,7 @@ __all__ = [
     "sqrt",
     "sum",
     "tanh",
+    "taylor",
     "tensor",
     "trace",
     "var",

@@ -1,4 +1,4 @@
-"""Deciding identities: symbolic first, then a numeric test on random values (NOTATION 7.8).
+"""Deciding identities: symbolic first, then a numeric test on random values (docs/reference/checking.md).
 
 1. Simplify both sides (frozen is transparent) and compare canonical forms (graph isomorphism
    with free legs matched by name); then the same after expansion.
@@ -308,7 +308,8 @@ def decide(
     ``undecided``, never a success.
 
     Args:
-        lhs, rhs: nodes with the same free legs and sizes.
+        lhs: a node.
+        rhs: a node with the same free legs and sizes as ``lhs``.
         seeds: random draws per size assignment for the numeric test.
         symbolic: try canonical forms first.
         sizes: one fixed size assignment for the numeric test (default: ``size_assignments``).

@@ -1,4 +1,4 @@
-"""The ``symtn`` command: run, eval, simplify, grad-free demo (DESIGN.md section 8).
+"""The ``symtn`` command: run, eval, simplify, grad-free demo (docs/cli.md).
 
 Exit codes: 0 success (every check holds), 1 a check failed, 2 a syntax, name, leg, size or
 input error (printed as a caret diagnostic, never a traceback), 3 no check failed but one is

@@ -1,6 +1,6 @@
 """The ``latex`` subcommand of the ``symtn`` command (docs/reference/latex.md).
 
-``symtn latex FILE.stn [NAME ...] [--form auto|index|matrix] [--document]`` prints bindings as
+``symtn latex FILE.stn [NAME ...] [--form auto|index|matrix] [--as-written] [--document]`` prints bindings as
 LaTeX math: one binding alone as its right-hand side, several as ``name = ...`` lines, or with
 ``--document`` a small LaTeX document (one display equation per binding) ready for pdflatex.
 """
@@ -26,7 +26,7 @@ def cmd_latex(args: argparse.Namespace) -> int:
             raise EvaluationError(
                 f"no binding named {name}; bindings: {', '.join(prog.bindings)}", code="E300"
             )
-    lines = [(name, binding_latex(prog, name, args.form)) for name in names]
+    lines = [(name, binding_latex(prog, name, args.form, not args.as_written)) for name in names]
     if args.document:
         print(document(lines), end="")
     elif len(lines) == 1 and args.names:
@@ -44,8 +44,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-a
     la.add_argument("names", nargs="*", help="bindings to print (default: all)")
     la.add_argument(
         "--form", choices=["auto", "index", "matrix"], default="auto",
-        help="index: Einstein notation (any network); matrix: matrix notation (error E440 when the "
+        help="index: Einstein notation (any network); matrix: matrix notation (error E219 when the "
         "binding is not a matrix expression); auto (default): matrix where possible, else index",
     )
+    la.add_argument("--as-written", action="store_true", help="print the binding as written (no simplify)")
     la.add_argument("--document", action="store_true", help="print a LaTeX document (one equation each)")
     la.set_defaults(fn=cmd_latex)

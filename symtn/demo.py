@@ -9,39 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from importlib import resources
 
 import numpy as np
 
+from symtn.interp.digits import bundled, load_digits_split, one_hot
 from symtn.ir.walk import preorder
 from symtn.lower import evaluate, evaluate_many
 from symtn.program import Program, parse
 
 PARAMS = ("W1", "b1", "W2", "b2")
 GRADS = {"W1": "gW1", "b1": "gb1", "W2": "gW2", "b2": "gb2"}
-
-
-def bundled(name: str) -> str:
-    """The text of a bundled example program."""
-    return resources.files("symtn").joinpath("examples", name).read_text(encoding="utf-8")
-
-
-def load_digits_split(seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Digits scaled to [0, 1], split 75/25 with a fixed, stratified shuffle."""
-    from sklearn.datasets import load_digits
-    from sklearn.model_selection import train_test_split
-
-    data = load_digits()
-    x = data.data.astype(np.float64) / 16.0
-    y = data.target
-    xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.25, random_state=seed, stratify=y)
-    return xtr, xte, ytr, yte
-
-
-def one_hot(y: np.ndarray, k: int = 10) -> np.ndarray:
-    out = np.zeros((len(y), k))
-    out[np.arange(len(y)), y] = 1.0
-    return out
 
 
 def init_params(hidden: int, pixels: int, classes: int, seed: int = 0) -> dict[str, np.ndarray]:

@@ -1,7 +1,7 @@
 """The symtn error hierarchy, with source spans rendered as caret diagnostics.
 
 Every error a user can trigger is a :class:`SymtnError`. Each carries an error code from
-NOTATION.md section 8 (``E101`` ... ``W303``), a message, an optional source span and an
+docs/errors.md (``E101`` ... ``W303``), a message, an optional source span and an
 optional help line. ``str(err)`` renders the full diagnostic::
 
     error[E201]: leg e joins sizes d_head and d_model at line 7, column 5
@@ -54,6 +54,8 @@ class SymtnError(Exception):
     """
 
     kind = "error"
+    default_code = ""
+    """The code of an instance raised without one (E300 for evaluation errors)."""
 
     def __init__(
         self,
@@ -64,7 +66,7 @@ class SymtnError(Exception):
         help: str | None = None,
         notes: tuple[str, ...] = (),
     ) -> None:
-        self.code = code
+        self.code = code or self.default_code
         self.message = message
         self.span = span
         self.help = help
@@ -125,21 +127,25 @@ class CheckError(SymtnError, AssertionError):
 
 
 class EvaluationError(SymtnError, ValueError):
-    """Numeric evaluation failed: missing input, array shape against declared sizes."""
+    """Numeric evaluation failed: missing input, array shape against declared sizes (E300)."""
+
+    default_code = "E300"
 
 
 class MemoryLimitError(EvaluationError, MemoryError):
     """Evaluation would allocate an array above the memory limit that slicing cannot split
     (E310): names the binding, the array's legs and its size in bytes."""
 
+    default_code = "E310"
+
 
 class NoRuleError(SymtnError, NotImplementedError):
     """No derivative or evaluation rule exists for a construct."""
 
 
-class NotMatrixError(SymtnError, ValueError):
+class MatrixFormError(SymtnError, ValueError):
     """``symtn.latex(..., form="matrix")`` on an expression that is not a matrix expression
-    (E440): names the part with no matrix notation (a tensor with three legs...)."""
+    (E219): names the part with no matrix notation (a tensor with three legs...)."""
 
 
 class SymtnLint(SymtnError):

@@ -44,6 +44,13 @@ def _expectation_hook(e: Node, x: Node, mean: Node | None, cov: Node | None) -> 
     return expectation(e, x, mean, cov)
 
 
+def _taylor_hook(f: Node, x: Node, eps: Node, k: int) -> Node:
+    from symtn.diff.taylor import taylor
+
+    assert isinstance(x, Tensor)
+    return taylor(f, x, eps, k)
+
+
 HOOKS = Hooks(
     diff=_diff_hook,
     expand=expand,
@@ -53,6 +60,7 @@ HOOKS = Hooks(
     simplify_rules=_simplify_rules_hook,
     make_rule=make_rule,
     expectation=_expectation_hook,
+    taylor=_taylor_hook,
 )
 
 
@@ -165,7 +173,15 @@ def parse(text: str | bytes, filename: str | None = None) -> Program:
     if "\x00" in text:
         raise SymtnSyntaxError(f"{filename or 'input'} is a binary file, not symtn text", code="E000")
     tree = parse_text(text, filename)
-    return Program(resolve(tree, HOOKS), text, filename)
+    try:
+        return Program(resolve(tree, HOOKS), text, filename)
+    except RecursionError:
+        # the grammar accepted the nesting but resolving or simplifying it recursed too deep
+        raise SymtnSyntaxError(
+            "expression nested too deeply",
+            code="E015",
+            help="split the expression with intermediate bindings",
+        ) from None
 
 
 def load(path: str | Path) -> Program:

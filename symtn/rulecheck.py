@@ -1,5 +1,5 @@
 """Making user rewrite rules: well-formedness, numeric verification, and the value-constraint
-convention (NOTATION.md section 9).
+convention (docs/language.md).
 
 A rule whose sides mention only its pattern tensors is an *identity*: it must hold for every
 value of them, so it is evaluated on random values (seeded, for a couple of size assignments of

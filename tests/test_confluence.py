@@ -68,6 +68,9 @@ def matrix_cases(a: Node) -> list[Node]:
         matrix.det(al.contract(a, al.rename(a, {i: j, j: "z"})), [i, "z"]),  # det_product
         matrix.det(a, [j, i]),  # matrix_leg_order
         matrix.det(al.scale(a, 2)),  # matrix_scalar
+        matrix.inv(al.contract(a, al.rename(a, {i: j, j: "z"})), [i, "z"]),  # inv_product
+        matrix.logdet(al.delta(i, j, size=a.size(i))),  # matrix_identity
+        matrix.inv(al.delta(i, j, size=a.size(i))),  # matrix_identity
     ]
 
 

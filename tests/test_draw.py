@@ -246,7 +246,7 @@ def test_output_does_not_depend_on_hash_seed() -> None:
     res = subprocess.run([sys.executable, "-c", code, str(path)], env=env, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     here = "".join(symtn.draw(v) for v in symtn.load(path).bindings.values())
-    assert res.stdout == here and here.count("<svg") == 7
+    assert res.stdout == here and here.count("<svg") == 8
 
 
 # ------------------------------------------------------------------ DOT and TikZ
@@ -332,6 +332,18 @@ def test_node_repr_svg_and_top_level_draw() -> None:
     assert "draw" in symtn.__all__
 
 
+def test_repr_svg_of_an_undrawable_expression_falls_back_to_text() -> None:
+    """Jupyter shows the text of an expression too large to draw (E400) instead of an error."""
+    from symtn.lower.draw.model import MAX_LEAVES
+
+    big = symtn.contract(*[symtn.tensor(f"T{k}", **{f"l{k}": 2}) for k in range(MAX_LEAVES + 1)])
+    with pytest.raises(symtn.SymtnError) as err:
+        draw(big)
+    assert err.value.code == "E400"
+    assert big._repr_svg_() is None
+    assert repr(big).startswith("<")
+
+
 # ------------------------------------------------------------------ CLI and gallery
 def test_cli_draw_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(ROOT / "symtn" / "examples" / "gradients.stn")
@@ -405,7 +417,7 @@ def test_gallery_page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     svgs = sorted(out.glob("*/*.svg"))
     for path in SEEDS[:3]:
         assert f"<h2>{path.stem}</h2>" in index
-    assert len(svgs) == 7 + 7 + 5 and index.count("<img ") == len(svgs)
+    assert len(svgs) == 8 + 7 + 5 and index.count("<img ") == len(svgs)
     for svg in svgs:
         assert parse_svg(svg.read_text(encoding="utf-8")).tag == SVG + "svg"
     assert "hole" in (out / "gradients" / "grad_x.svg").read_text(encoding="utf-8")

@@ -103,7 +103,7 @@ def test_short_run_rows_agree_with_recomputed_measures(short_run: forgetting_dem
         assert row.cka == pytest.approx(res.cka[r, end], abs=1e-12)
         assert 0.0 <= row.acc_seen <= 1.0 and 0.0 <= row.acc_forgotten <= 1.0
     # the rows from their definitions: Gram formula for the slices, flattened weights, kernel CKA
-    from symtn.demo import load_digits_split
+    from symtn.interp.digits import load_digits_split
 
     xte = load_digits_split()[1]
     ref = res.checkpoints[r]

@@ -13,7 +13,7 @@ import sympy as sp
 
 import symtn
 from symtn.cli import main
-from symtn.lower.latex import NotMatrixError, binding_latex, document, matrix_tree
+from symtn.lower.latex import MatrixFormError, binding_latex, document, matrix_tree
 from symtn.lower.latex.mtree import M, MatMul, Sym, T, to_numpy
 
 NATURAL = """\
@@ -167,7 +167,7 @@ def test_matrix_forms_of_examples_against_evaluation(examples: dict[str, symtn.P
         for name in prog.bindings:
             try:
                 tree = matrix_tree(prog[name], prog.order(name), _earlier(prog, name))
-            except NotMatrixError:
+            except MatrixFormError:
                 continue
             try:
                 want = symtn.evaluate(prog[name], _values(prog, sizes), sizes=sizes)
@@ -181,7 +181,7 @@ def test_matrix_forms_of_examples_against_evaluation(examples: dict[str, symtn.P
 
 def test_random_expressions_matrix_form_or_refusal() -> None:
     """Random expressions (tests/exprgen.py): the matrix tree computes symtn's values, or the
-    expression is refused with E440; the index form always prints."""
+    expression is refused with E219; the index form always prints."""
     from tests.exprgen import SIZES as GEN_SIZES
     from tests.exprgen import random_expr, random_values
 
@@ -194,7 +194,7 @@ def test_random_expressions_matrix_form_or_refusal() -> None:
         assert symtn.latex(e, form="index")
         try:
             tree = matrix_tree(e)
-        except NotMatrixError:
+        except MatrixFormError:
             refused += 1
             continue
         want = _as_matrix(symtn.evaluate(e, values, sizes=sizes))
@@ -229,9 +229,9 @@ def test_index_form_constants_and_folds() -> None:
 
 def test_matrix_form_refused_with_reason() -> None:
     q = symtn.parse("dim n\nB: [i: n, j: n, k: n]\nx: [k]\nc = B @ x\n")
-    with pytest.raises(NotMatrixError, match="tensor B has 3 legs") as err:
+    with pytest.raises(MatrixFormError, match="tensor B has 3 legs") as err:
         symtn.latex(q["c"], form="matrix")
-    assert err.value.code == "E440"
+    assert err.value.code == "E219"
     with pytest.raises(symtn.SymtnError, match="unknown LaTeX form"):
         symtn.latex(q["c"], form="tex")
 
@@ -250,7 +250,7 @@ def test_cli_latex(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.stn"
     bad.write_text("dim n\nB: [i: n, j: n, k: n]\nc = B\n")
     assert main(["latex", str(bad), "c", "--form", "matrix"]) == 2
-    assert "E440" in capsys.readouterr().err
+    assert "E219" in capsys.readouterr().err
     assert main(["latex", str(f), "f", "g", "p", "--document"]) == 0
     doc = capsys.readouterr().out
     assert doc.startswith(r"\documentclass") and doc.count(r"\[") == 3 and r"\[ g = A^T x + A x \]" in doc
@@ -274,15 +274,43 @@ def test_examples_compile_with_pdflatex(examples: dict[str, symtn.Program], tmp_
     assert (tmp_path / "doc.pdf").stat().st_size > 1000
 
 
-def test_docs_page_examples(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """docs/reference/latex.md: its program printed by `symtn latex` as the page shows."""
-    page = (Path(__file__).parent.parent / "docs" / "reference" / "latex.md").read_text()
-    blocks = page.split("```")
-    program = next(b for b in blocks if b.startswith("stn\n"))[4:]
-    shown = [b[5:] for b in blocks if b.startswith("text\n")]
-    f = tmp_path / "prog.stn"
-    f.write_text(program)
-    assert main(["latex", str(f)]) == 0
-    assert capsys.readouterr().out == shown[0]
-    assert main(["latex", str(f), "f", "g", "p", "J", "--form", "index"]) == 0
-    assert capsys.readouterr().out == shown[1]
+LOGISTIC = """
+dim N, n
+leg m : N
+leg i : n
+X: [m, i] const
+y: [m] const
+w: [i]
+loss = sum(log(1 + exp(X @ w)) - y * (X @ w))
+g = d(loss)/d(w)
+H = d(g)/d(w)
+"""
+
+
+def test_logistic_loss_written_with_softplus() -> None:
+    q = symtn.parse(LOGISTIC)
+    assert symtn.latex(q["g"]) == r"X^T (\sigma(X w) - y)"
+    assert symtn.latex(q["H"]) == r"X^T \operatorname{diag}(\sigma(X w) \odot (1 - \sigma(X w))) X"
+    sizes = {"N": 6, "n": 3}
+    for name in ("loss", "g", "H"):
+        assert _tree_matches(q, name, sizes), name
+
+
+def test_transposes_follow_the_declared_leg_order() -> None:
+    q = symtn.parse(
+        "dim n, m\nleg i : n\nleg o : m\nW: [o, i]\nx: [i]\nv: [o]\n"
+        "a = W @ x\nb = v @ W\nc = v @ W @ x\nM: [i, i'] = W[o, i] @ W[o, i']\n"
+    )
+    expected = {"a": "W x", "b": "W^T v", "c": "v^T W x", "M": "W^T W"}
+    for name, text in expected.items():
+        assert binding_latex(q, name) == text
+        assert _tree_matches(q, name, {"n": 3, "m": 4}), name
+
+
+def test_names_with_superscripts_transpose_without_a_double_superscript() -> None:
+    prog = symtn.load(str(resources.files("symtn.examples") / "attention.stn"))
+    tex = binding_latex(prog, "scores")
+    assert norm(tex) == norm(r"\frac{1}{\sqrt{\mathrm{head}}} x {W^{Q}}^T W^{K} x^T")
+    q = symtn.parse("dim n\nW1: [i: n, j: n]\nx: [j]\nk12: [i]\ny = W1 @ x\nz = W1[i -> j, j -> i] @ x\n")
+    assert symtn.latex(q["z"]) == r"{W^{(1)}}^T x"
+    assert symtn.latex(q["y"], form="index") == r"W^{(1)}_{ij} x_{j}"

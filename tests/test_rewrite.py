@@ -322,6 +322,8 @@ def test_every_rule_fired_in_random_corpus() -> None:
         matrix.det(al.contract(A, B.rename(i="j", j="k")), ["i", "k"]),  # det_product
         matrix.det(A, ["j", "i"]),  # matrix_leg_order
         matrix.det(al.scale(A, 2)),  # matrix_scalar
+        matrix.inv(al.contract(A, B.rename(i="j", j="k")), ["i", "k"]),  # inv_product
+        matrix.det(al.delta("i", "j", size=A.size("i"))),  # matrix_identity
     )
     extras = (
         E3 @ S,

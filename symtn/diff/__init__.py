@@ -1,6 +1,6 @@
-"""Symbolic differentiation of tensor networks: hole-poking and the chain rule (DESIGN.md 5).
+"""Symbolic differentiation of tensor networks: hole-poking and the chain rule (docs/language.md).
 
-``diff(f, X)`` (alias ``d``, ``jacobian``) is NOTATION.md's ``d(f)/d(X)``; ``hessian(f, X)`` is
+``diff(f, X)`` (alias ``d``, ``jacobian``) is the notation's ``d(f)/d(X)``; ``hessian(f, X)`` is
 ``d(d(f)/d(X))/d(X)``; ``derivative(f, X, hole)`` is the unsimplified rule engine with explicit
 new leg names; ``new_leg_names(f, X)`` gives the default names of the new legs (7.7). Jacobian
 rules of leg-acting bubbles are registered in ``JACOBIANS`` (``register_jacobian``).

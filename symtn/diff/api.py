@@ -1,8 +1,9 @@
 """Public differentiation API: ``diff`` (alias ``d``, ``jacobian``) and ``hessian``.
 
-Implements NOTATION.md 7.7: ``d(f)/d(X)`` has the legs of ``f`` followed by one new leg per leg of
-``X`` (in ``X``'s slot order). A new leg keeps ``X``'s leg name ``l`` unless ``l`` is a leg of
-``f`` or an earlier new leg, in which case it is the first free of ``l'``, ``l''``, ...
+Implements the notation's derivative (docs/language.md): ``d(f)/d(X)`` has the legs of ``f``
+followed by one new leg per leg of ``X`` (in ``X``'s slot order). A new leg keeps ``X``'s leg
+name ``l`` unless ``l`` is a leg of ``f`` or an earlier new leg, in which case it is the first
+free of ``l'``, ``l''``, ...
 ``d(f)/d(X[i -> p])`` (here ``diff(f, X.rename(i="p"))``) names the new legs explicitly.
 
 Examples (``x: [i]``, ``A: [i, j]``):
@@ -45,7 +46,7 @@ def _variable(wrt: object) -> Tensor:
 
 
 def new_leg_names(f: Node, var: Tensor, fixed: dict[str, str] | None = None) -> tuple[str, ...]:
-    """The default names of the new legs of ``d(f)/d(var)`` (NOTATION.md 7.7).
+    """The default names of the new legs of ``d(f)/d(var)`` (docs/language.md, "Derivatives").
 
     Slot ``l`` gets ``l`` if that is neither a leg of ``f`` nor an earlier new leg, else the
     first free of ``l'``, ``l''``, ... Slots in ``fixed`` keep the name given there (checked by
@@ -139,7 +140,7 @@ def diff(
         NoRuleError: E216 for an unknown ``symmetric`` convention, or ``"constrained"`` with a
             symmetry group of more than two blocks.
 
-    Sources: NOTATION.md 7.7; NTN (arXiv 2102.13196) section 5; Matrix Cookbook section 2.
+    Sources: docs/language.md, "Derivatives"; NTN (arXiv 2102.13196) section 5; Matrix Cookbook section 2.
     """
     var = _variable(wrt)
     if new_legs is not None:

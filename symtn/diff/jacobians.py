@@ -4,8 +4,8 @@ A bubble ``f[L](u)`` with lifted legs ``M``, consumed legs ``L`` and produced le
 Jacobian ``J[M, P, L'] = d f[M, P] / d u[M, L']`` (block-diagonal in ``M``, so ``M`` appears once
 and the diagonal is restored by a Hadamard product in the chain rule). ``L'`` are fresh copies of
 ``L``. The registry ``JACOBIANS`` maps a bubble name to a rule building ``J``; a name without a
-rule gets the uninterpreted bubble ``jac[f]`` (an opaque user function, NOTATION.md 7.5), whose
-own derivative is ``jac[jac[f]]`` and so on.
+rule gets the uninterpreted bubble ``jac[f]`` (an opaque user function, docs/language.md,
+"User functions"), whose own derivative is ``jac[jac[f]]`` and so on.
 
 Built-in rules (the bubbles ``symtn.lower`` evaluates):
     sum, mean      ones (divided by the count for ``mean``) on the lifted and primed legs.
@@ -19,7 +19,7 @@ Built-in rules (the bubbles ``symtn.lower`` evaluates):
     inv[i, j]      ``-inv @ (hole) @ inv`` (Matrix Cookbook eq. 59: dX^-1 = -X^-1 dX X^-1).
 
 Here ``inv[i, j](X)`` keeps ``X``'s leg names and its entry at ``i = b, j = a`` is ``(X^-1)[a, b]``
-(NOTATION.md 4.4), so ``d det / d X[i = a, j = b] = det * inv[i = a, j = b]``.
+(docs/language.md, "Functions"), so ``d det / d X[i = a, j = b] = det * inv[i = a, j = b]``.
 """
 
 from __future__ import annotations

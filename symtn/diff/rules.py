@@ -1,7 +1,7 @@
 """Derivative rules: hole-poking on networks and the chain rule through bubbles.
 
-``derivative(f, X, hole)`` is the tensor ``[d f / d X][legs(f), new legs]`` (NOTATION.md 7.7,
-DESIGN.md section 5): one rule per node kind, applied bottom-up once per distinct node (nodes
+``derivative(f, X, hole)`` is the tensor ``[d f / d X][legs(f), new legs]`` (docs/language.md,
+"Derivatives"): one rule per node kind, applied bottom-up once per distinct node (nodes
 are hash-consed, so a shared subexpression is differentiated once).
 
 - An occurrence of ``X`` (any relabelling ``X[i -> j]``) becomes identity deltas pairing its legs,

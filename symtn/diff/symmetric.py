@@ -1,6 +1,6 @@
 """Derivatives by a variable with declared symmetries: the constrained and projected conventions.
 
-``d(f)/d(S)`` treats every entry of ``S`` as independent (the default, NOTATION.md 7.7). With
+``d(f)/d(S)`` treats every entry of ``S`` as independent (the default, docs/language.md, "Derivatives"). With
 ``symmetric(i, j)`` (or ``antisymmetric``) declared, two other conventions are in use, and
 ``diff(f, S, symmetric=...)`` gives either:
 

@@ -120,6 +120,15 @@ class Str:
 
 
 @dataclass(frozen=True)
+class Range:
+    """``1..4`` or ``1..N``: the sites of an index family (``chain(G, bond=a, sites=1..N)``)."""
+
+    first: int
+    last: str
+    pos: Pos = NOPOS
+
+
+@dataclass(frozen=True)
 class SizeOf:
     """``|ax|``: the size of a leg, as a scalar."""
 
@@ -177,7 +186,7 @@ class Deriv:
 @dataclass(frozen=True)
 class Expectation:
     """``E[x ~ N(mean, cov)](expr)`` (also ``𝔼`` and ``𝒩``): the expectation of ``expr`` over a
-    Gaussian tensor ``x`` (NOTATION.md section 9). ``mean`` and ``cov`` are expressions; the
+    Gaussian tensor ``x`` (docs/language.md). ``mean`` and ``cov`` are expressions; the
     number ``0`` as the mean and the name ``I`` as the covariance are the special spellings of
     the zero mean and the identity covariance (resolved in ``frontend/exprs.py``)."""
 
@@ -237,7 +246,10 @@ class ValueCompare:
     pos: Pos = NOPOS
 
 
-Expr = Num | Str | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project | ValueCompare
+Expr = (
+    Num | Str | Range | SizeOf | Ref | Call | Group | Deriv | Expectation | BinOp | Neg | Project
+    | ValueCompare
+)
 
 
 # ---------------------------------------------------------------- statements
@@ -328,7 +340,7 @@ class Show:
 
 @dataclass(frozen=True)
 class Rule:
-    """``rule name(A: [i, j], ...): lhs => rhs`` (NOTATION.md section 9)."""
+    """``rule name(A: [i, j], ...): lhs => rhs`` (docs/language.md)."""
 
     name: str
     params: tuple[Param, ...]

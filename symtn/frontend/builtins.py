@@ -1,4 +1,4 @@
-"""The prelude: built-in elementwise and leg-acting functions (NOTATION.md section 4.4).
+"""The prelude: built-in elementwise and leg-acting functions (docs/language.md, "Functions").
 
 Elementwise functions carry their scalar rule as a sympy expression, so derivatives come from
 ``sympy.diff``. Leg-acting functions are built from the primitives (sums are contractions with

@@ -1,4 +1,4 @@
-"""Expressions: AST -> IR with leg and size checks (NOTATION.md sections 7.3-7.7)."""
+"""Expressions: AST -> IR with leg and size checks (docs/language.md)."""
 
 from __future__ import annotations
 
@@ -72,6 +72,12 @@ class ExprResolver(ExtraForms):
     def _expr(self, env: Env, e: ast.Expr) -> Value:
         if isinstance(e, ast.Num):
             return Value(A.const(sp.Rational(e.text)))
+        if isinstance(e, ast.Range):
+            raise LegError(
+                "an index range like 1..4 only stands in chain(G, bond=a, sites=1..4)",
+                code="E220",
+                help="write chain(G, bond=a, sites=1..N) for a family of sites",
+            )
         if isinstance(e, ast.SizeOf):
             leg = env.leg(e.leg)
             size = env.known_size(leg)
@@ -334,6 +340,12 @@ class ExprResolver(ExtraForms):
             return self._iverson_values(env, e)
         if name == "subst" and name not in env.funcs:
             return self._subst(env, e)
+        if name == "taylor" and name not in env.funcs:
+            return self._taylor(env, e)
+        if name == "chain" and name not in env.funcs:
+            from symtn.frontend.families import resolve_chain
+
+            return resolve_chain(self, env, e)
         if name == "einsum" and name not in env.funcs:
             return self._einsum(env, e)
         if name == "expand" and e.kwargs and name not in env.funcs:

@@ -1,6 +1,6 @@
 """Expression forms beyond the core, for ``ExprResolver``: Gaussian expectations
 ``E[x ~ N(mu, C)](e)``, the bounded ``expand(e, max_terms=N)``, ``sym_grad(f, S)`` and
-``simplify[groups](e)`` with user rule groups (NOTATION.md sections 7.7 and 9)."""
+``simplify[groups](e)`` with user rule groups (docs/language.md)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,9 @@ class ExtraForms:
         def _relabels(self, env: Env, v: Value, lls: tuple[ast.LegList, ...], what: str) -> Value: ...
 
     def _expectation(self, env: Env, e: ast.Expectation) -> Value:
-        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook (NOTATION 9).
+        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook.
+
+        See docs/language.md, "Expectations over Gaussians".
 
         ``x`` must be a declared tensor; the mean ``0`` and the covariance ``I`` (when no value
         is named ``I``) are the zero mean and identity covariance. Errors about the mean, the
@@ -123,6 +125,33 @@ class ExtraForms:
         node = self.hooks.simplify(substitute(f.node, values))
         return self._relabels(env, Value(node, f.order), e.relabels, "subst(...)")
 
+    def _taylor(self, env: Env, e: ast.Call) -> Value:
+        """``taylor(f, x, eps, k)``: the k-th order Taylor polynomial of ``f`` around ``x`` in the
+        direction ``eps`` (``symtn.diff.taylor``); errors point at the offending argument."""
+        form = "write taylor(f, x, eps, k): f an expression, x a tensor, eps with x's legs, k a whole number"
+        if len(e.args) != 4 or e.kwargs:
+            raise LegError(f"taylor takes 4 arguments, got {len(e.args)}", code="E102",
+                           span=self.diag.span(e.pos), help=form)  # type: ignore[arg-type]
+        f_arg, x_arg, eps_arg, k_arg = e.args
+        if not isinstance(k_arg, ast.Num) or not k_arg.text.isdigit():
+            raise LegError("taylor: the order k must be a whole number >= 0", code="E102",
+                           span=self.diag.span(k_arg.pos), help=form)  # type: ignore[arg-type,attr-defined]
+        x = self.expr(env, x_arg).node
+        if not isinstance(x_arg, ast.Ref) or x_arg.legs or not isinstance(x, Tensor) or x.is_const:
+            raise LegError("taylor: expand around a declared (non-const) tensor", code="E210",
+                           span=self.diag.span(x_arg.pos), help=form)  # type: ignore[arg-type,attr-defined]
+        f = self.expr(env, f_arg)
+        eps = self.expr(env, eps_arg).node
+        if self.hooks.taylor is None:
+            from symtn.errors import NoRuleError
+
+            raise NoRuleError("Taylor polynomials are not available in this build", code="E210")
+        try:
+            node = self.hooks.taylor(f.node, x, eps, int(k_arg.text))
+        except SymtnError as err:
+            raise err.with_span(self.diag.span(eps_arg.pos)) from None  # type: ignore[arg-type,attr-defined]
+        return self._relabels(env, Value(node, f.order), e.relabels, "taylor(...)")
+
     def _einsum(self, env: Env, e: ast.Call) -> Value:
         """``einsum("ij,jk->ik", A, B)``: numpy's einsum over the operands' leg orders."""
         from symtn.errors import Span
@@ -150,12 +179,20 @@ class ExtraForms:
         ``sym_grad(f, S, convention=constrained)``: ``G + G^T - G o I`` (``diff.symmetric``)."""
         conv = "projected"
         for k, v in e.kwargs:
-            if k != "convention" or not isinstance(v, ast.Ref) or v.legs or v.name not in CONVENTIONS:
+            if k == "convention" and not (isinstance(v, ast.Ref) and not v.legs and v.name in CONVENTIONS):
                 raise LegError(
-                    f"sym_grad() takes no keyword argument {k}= with that value",
+                    "sym_grad(): unknown convention: the conventions are "
+                    + " and ".join(CONVENTIONS),
+                    code="E216",
+                    help="write sym_grad(f, S) or sym_grad(f, S, convention=constrained)",
+                )
+            if k != "convention":
+                raise LegError(
+                    f"sym_grad() takes no keyword argument {k}=",
                     code="E212",
                     help="write sym_grad(f, S) or sym_grad(f, S, convention=constrained)",
                 )
+            assert isinstance(v, ast.Ref)
             conv = v.name
         if len(e.args) != 2:
             raise LegError(f"sym_grad takes 2 arguments (f, S), got {len(e.args)}", code="E102")
@@ -228,7 +265,7 @@ def _bubble_around(e: ast.Expr, name: str) -> ast.Expr | None:
 
 
 def choose_new_legs(taken: frozenset[str], slots: tuple[str, ...]) -> tuple[str, ...]:
-    """NOTATION 7.7: each of X's legs keeps its name unless taken, else the first free prime."""
+    """Each of X's legs keeps its name unless taken, else the first free prime (docs/language.md)."""
     chosen: list[str] = []
     for leg in slots:
         name = leg

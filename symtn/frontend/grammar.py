@@ -3,7 +3,7 @@
 The grammar lives in ``grammar/symtn.lark`` at the top of a source checkout; an installed wheel
 carries it as ``symtn/grammar/symtn.lark``. :func:`get_parser` builds the Lark parser once, with
 ``parser="lalr", strict=True, propagate_positions=True`` and the :class:`BracketTracker`
-post-lexer, which implements Python-style implicit line joining (NOTATION.md section 6).
+post-lexer, which implements Python-style implicit line joining (docs/language.md, "Lexical matters").
 """
 
 from __future__ import annotations

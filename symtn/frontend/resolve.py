@@ -1,4 +1,4 @@
-"""Statements: declarations, bindings, defs, checks and shows (NOTATION.md sections 4.1, 7)."""
+"""Statements: declarations, bindings, defs, checks and shows (docs/language.md)."""
 
 from __future__ import annotations
 
@@ -108,6 +108,11 @@ class Resolver:
                 if err.span is None:
                     raise err.with_span(self.diag.span(stmt.pos)) from None  # type: ignore[arg-type]
                 raise
+        # tensors declared inside expressions (the sites of chain(...)) are program tensors too
+        for name, value in self.env.values.items():
+            node = value.node
+            if isinstance(node, Tensor) and node.name == name == value.name:
+                self.out.tensors.setdefault(name, node)
         self.out.warnings = self.diag.warnings
         return self.out
 
@@ -145,6 +150,15 @@ class Resolver:
                             f"not {size_str(size)}",
                             code="E201",
                         )
+                old = env.declared_size(name)
+                if old is not None and old != size and sp.simplify(old - size) != 0:
+                    self.exprs.diag.warn(
+                        "W304",
+                        f"leg {name} is declared again with size {size_str(size)} (it was "
+                        f"{size_str(old)}): tensors declared before keep the old size",
+                        s.pos,
+                        help="give the new leg another name",
+                    )
                 env.legs[name] = size
                 if s.batch:
                     env.batch.add(name)

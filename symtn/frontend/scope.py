@@ -53,6 +53,8 @@ class Hooks:
     make_rule: Callable[..., Any] | None = None
     """Checks and builds a user rule: ``(lhs, rhs, patterns, name, text=, line=) -> rule``."""
     expectation: Callable[[Node, Node, Node | None, Node | None], Node] | None = None
+    taylor: Callable[[Node, Node, Node, int], Node] | None = None
+    """``taylor(f, x, eps, k)``: the k-th order Taylor polynomial (``symtn.diff.taylor``)."""
 
 
 @dataclass
@@ -188,7 +190,7 @@ def legs_of(node: Node) -> str:
 
 
 def check_nested(a: Node, b: Node) -> None:
-    """Raise E203 unless one leg set contains the other (NOTATION 7.4)."""
+    """Raise E203 unless one leg set contains the other (docs/language.md, "Sums and scalars")."""
     la, lb = a.legset, b.legset
     if la <= lb or lb <= la:
         return

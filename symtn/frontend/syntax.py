@@ -2,7 +2,7 @@
 
 :func:`parse_text` is the only entry point. Malformed text of any kind (unexpected tokens or
 characters, unclosed brackets, invalid UTF-8, NUL bytes) raises
-:class:`~symtn.errors.SymtnSyntaxError` with a caret diagnostic (NOTATION.md section 8.3);
+:class:`~symtn.errors.SymtnSyntaxError` with a caret diagnostic (docs/errors.md);
 the diagnosis itself lives in :mod:`symtn.frontend.syntax_errors`.
 """
 

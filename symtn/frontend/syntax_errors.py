@@ -1,4 +1,4 @@
-"""Diagnosing syntax errors: Lark exceptions -> labelled :class:`SymtnSyntaxError` (NOTATION.md 8.3).
+"""Diagnosing syntax errors: Lark exceptions -> labelled :class:`SymtnSyntaxError` (docs/errors.md).
 
 Labelled mistakes (:mod:`symtn.frontend.syntax_labels`) are recognised with
 ``UnexpectedInput.match_examples`` against example snippets, matching by LALR state number,

@@ -1,4 +1,4 @@
-"""Labelled syntax mistakes (NOTATION.md 8.3): examples, predicates and messages.
+"""Labelled syntax mistakes (docs/errors.md): examples, predicates and messages.
 
 Each label has malformed example snippets (:data:`EXAMPLES`, for Lark's ``match_examples``), a
 predicate on the error :class:`Context` that confirms a match (and serves as a fallback where no
@@ -34,7 +34,7 @@ E_CLOSER = "E010"
 E_ENCODING = "E011"
 E_NESTING = "E015"
 
-#: Built-in function names (NOTATION.md 4.4); `relu W` is "function without parentheses".
+#: Built-in function names (docs/language.md, "Functions"); `relu W` is "function without parentheses".
 BUILTIN_FUNCTIONS: frozenset[str] = frozenset(
     "exp log relu gelu tanh sigmoid sqrt abs sin cos erf sign pow frozen softmax log_softmax sum mean "
     "var max min logsumexp norm trace layernorm det logdet inv expand simplify Σ".split()

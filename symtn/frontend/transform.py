@@ -303,6 +303,10 @@ class ToAst(Transformer_NonRecursive[Token, tuple[ast.Stmt, ...]]):
     def num(self, meta: Meta, tok: Token) -> ast.Num:
         return ast.Num(str(tok), pos=pos_of(meta))
 
+    def index_range(self, meta: Meta, tok: Token) -> ast.Range:
+        first, last = str(tok).split("..")
+        return ast.Range(int(first), last, pos=pos_of(meta))
+
     def size_of(self, meta: Meta, name: Token) -> ast.SizeOf:
         return ast.SizeOf(str(name), pos=pos_of(meta))
 

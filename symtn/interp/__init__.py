@@ -1,5 +1,5 @@
 """The interpretability toolkit: decompositions as networks, transformer circuits, path
-expansion and network similarity (DESIGN.md section 2, issue 6)."""
+expansion and network similarity (docs/interp.md)."""
 
 from symtn.interp.decompose import Decomposition, cp, svd, tensor_train, tucker
 from symtn.interp.gaussian import function_cosine, function_inner, gaussian_expectation

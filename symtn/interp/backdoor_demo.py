@@ -18,7 +18,7 @@ of the source). The demo passes when the class-9 slice has the largest delta of 
 exceeding the median of the other nine by at least 0.1, and the global tensor-similarity delta
 exceeds the matrix-cosine delta.
 
-Source: J. Taylor et al., "Tensor network similarity" (background/ of the project): matrix
+Source: J. Taylor et al., "Tensor network similarity" (LessWrong post): matrix
 cosine +0.15, global tensor similarity +0.24, class-9 slice +0.43, other slices 0.20-0.24 on SVHN.
 """
 
@@ -31,10 +31,10 @@ from pathlib import Path
 
 import numpy as np
 
-from symtn.demo import load_digits_split
 from symtn.errors import EvaluationError
 from symtn.interp.bilinear import AdamW, BatchTransform, Params, accuracy, init_params, predict, train
 from symtn.interp.bilinear_similarity import SimilarityMatrices, block_delta, similarity_matrices
+from symtn.interp.digits import load_digits_split
 from symtn.interp.similarity_figures import (
     INSTALL_HINT,
     delta_bars,

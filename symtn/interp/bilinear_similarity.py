@@ -25,7 +25,7 @@ centring, the product of traces ``tr Q_a tr Q_b`` (each model's mean output over
 an input the model never sees) is added to numerator and denominators and pulls every
 similarity towards 1; ``centre=False`` gives that raw second moment for comparison.
 
-Source: J. Taylor et al., "Tensor network similarity" (background/ of the project); Pearce et
+Source: J. Taylor et al., "Tensor network similarity" (LessWrong post); Pearce et
 al., "Bilinear MLPs enable weight-based mechanistic interpretability", ICLR 2025.
 """
 

@@ -145,7 +145,8 @@ def cp(
     """CP (CANDECOMP/PARAFAC): a sum of ``rank`` outer products, its core a copy tensor.
 
     Args:
-        array, legs: the tensor and its leg names.
+        array: the tensor.
+        legs: its leg names, one per axis.
         rank: the number of rank-one terms.
         name: prefix of the factor names (``{name}_{leg}``; weights ``{name}_w``).
         bond: the base name of the rank legs (one occurrence per factor).
@@ -186,7 +187,8 @@ def tucker(
     """Tucker: a core ``G`` contracted with one isometric factor per leg.
 
     Args:
-        array, legs: the tensor and its leg names.
+        array: the tensor.
+        legs: its leg names, one per axis.
         ranks: the core's size per leg; or
         tol: per-leg ranks from the HOSVD bound (each leg may discard ``tol * ||array|| / sqrt(N)``,
             so the truncated HOSVD has relative error <= tol; HOOI then only improves the fit).
@@ -244,13 +246,15 @@ def tensor_train(
     positive.
 
     Args:
-        array, legs: the tensor and its leg names, in train order.
+        array: the tensor.
+        legs: its leg names, one per axis, in train order.
         max_bond: the largest bond dimension; and/or
         tol: relative error budget; each of the N-1 SVDs discards at most
             ``tol * ||array|| / sqrt(N-1)``, so the total relative error is <= tol (Oseledets 2011,
             Thm 2.2).
         center: index of the orthogonality centre (default: the last core).
-        name, bond: core names ``{name}1..`` and bond legs ``{bond}1..``.
+        name: core names ``{name}1..``.
+        bond: bond legs ``{bond}1..``.
 
     Returns:
         ``G1[leg1, b1] @ G2[b1, leg2, b2] @ ... @ GN[b{N-1}, legN]``.

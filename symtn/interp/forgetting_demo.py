@@ -27,7 +27,7 @@ slice above ``keep_min`` (0.8), weight cosine and CKA above ``baseline_min`` (0.
 reports, on grayscale SVHN, the forgotten class's slice falling from 0.99 to about -0.07 while
 weight cosine and CKA stay near 0.93.
 
-Source: J. Taylor et al., "Tensor network similarity" (background/ of the project).
+Source: J. Taylor et al., "Tensor network similarity" (LessWrong post).
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from pathlib import Path
 
 import numpy as np
 
-from symtn.demo import load_digits_split
 from symtn.interp.bilinear import AdamW, Params, accuracy, init_params, train
 from symtn.interp.bilinear_similarity import (
     SimilarityMatrices,
@@ -48,6 +47,7 @@ from symtn.interp.bilinear_similarity import (
     tensor_similarity,
 )
 from symtn.interp.cka import linear_cka
+from symtn.interp.digits import load_digits_split
 
 FORGOTTEN = 9
 REFERENCE = "control"

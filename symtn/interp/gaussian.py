@@ -8,7 +8,7 @@ occurrence of ``x`` is removed and the occurrences are joined in pairs by copy t
 network), so e.g. the two matchings of a symmetric bilinear layer count once with weight 2.
 
 This gives the similarity of two layers as functions: ``E_x <f(x), g(x)>`` (Taylor, "Tensor
-network similarity", background/ of the project), e.g. for bilinear layers
+network similarity", LessWrong post), e.g. for bilinear layers
 ``f(x) = P @ ((W @ x) * (V @ x))`` (Pearce et al., "Bilinear MLPs enable weight-based mechanistic
 interpretability", ICLR 2025).
 

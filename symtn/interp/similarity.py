@@ -8,7 +8,7 @@ path, and the full tensors are never formed: an MPS of 40 sites has ``2^40`` ent
 costs a few small matrix products. Sums (linear combinations of networks) are expanded by
 bilinearity; function bubbles inside a network are leaves and are evaluated as usual.
 
-Source: J. Taylor, "Tensor network similarity" (background/ of the project) and the standard
+Source: J. Taylor, "Tensor network similarity" (LessWrong post) and the standard
 MPS overlap (Schollwoeck, Ann. Phys. 326, 2011, sec. 4.2).
 """
 
@@ -91,7 +91,8 @@ def inner(
     """``<a, b>``: the sum over all legs of the product of the two networks' values.
 
     Args:
-        a, b: networks with the same free legs (names and sizes).
+        a: a network.
+        b: a network with the same free legs (names and sizes) as ``a``.
         values: arrays for the tensors of ``a`` (and of ``b`` when ``values_b`` is None).
         values_b: separate arrays for ``b``'s tensors; ``b``'s variables are then renamed apart,
             so the same names may carry different values in the two networks.

@@ -1,6 +1,6 @@
 """Checked builders for IR expressions: the operators of the notation on nodes.
 
-These implement NOTATION.md section 7 (products, sums, relabelling, broadcasting) for both the
+These implement docs/language.md (products, sums, relabelling, broadcasting) for both the
 text frontend and the Python API, so both raise the same leg errors. They build nodes and never
 simplify beyond trivial constant handling (a number times a node is a one-term Sum).
 """
@@ -29,6 +29,7 @@ from symtn.ir.nodes import (
     arg_symbols,
     as_size,
     network_legs,
+    size_mismatch,
     size_str,
 )
 from symtn.ir.walk import fresh, rename_legs
@@ -117,7 +118,7 @@ def tensor(
     for leg in legs:
         if isinstance(leg, tuple):
             slots.append((leg[0], as_size(leg[1])))
-        else:  # a bare leg name: its size is the dim of the same name (NOTATION.md section 3)
+        else:  # a bare leg name: its size is the dim of the same name (docs/language.md, "Sizes and legs")
             slots.append((leg, as_size(leg)))
     slots.extend((k, as_size(v)) for k, v in sized.items())
     return Tensor(name, tuple(slots), tuple(s for s, _ in slots), tuple(facts))
@@ -142,7 +143,7 @@ def _check_shared_sizes(a: Node, b: Node) -> set[str]:
     shared = set(sa) & set(sb)
     for leg in shared:
         if sa[leg] != sb[leg] and sp.simplify(sa[leg] - sb[leg]) != 0:
-            raise SizeError(f"leg {leg} joins sizes {size_str(sa[leg])} and {size_str(sb[leg])}", code="E201")
+            raise size_mismatch(leg, sa[leg], sb[leg])
     return shared
 
 

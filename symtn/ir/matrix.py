@@ -5,7 +5,7 @@ Each is a leg-acting :class:`~symtn.ir.nodes.Bubble` consuming two legs ``(i, j)
 
 - ``det[i, j](X)`` and ``logdet[i, j](X)`` produce no legs (the determinant, its log);
 - ``inv[i, j](X)`` produces legs named ``i`` and ``j`` again; its entry at ``i = b, j = a`` is
-  ``(X^-1)[a, b]`` (NOTATION.md 4.4), so ``X @ inv[i, j](X)[i -> i']`` (contracting ``j``) is
+  ``(X^-1)[a, b]`` (docs/language.md, "Functions"), so ``X @ inv[i, j](X)[i -> i']`` (contracting ``j``) is
   ``delta[i, i']`` and ``d det / d X = det * inv`` with no transpose;
 - ``solve[i, j](A, b) = inv[i, j](A) *[i] b``: the ``x`` with ``A[i, j] @ x[j] = b[i]``,
   contracting ``b``'s leg ``i`` (other legs of ``b`` are right-hand sides; legs shared with

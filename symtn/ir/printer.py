@@ -46,7 +46,7 @@ and its arguments (nodes whose free legs are legs of the folded node)."""
 
 FOLDS: list[Callable[[Node], Fold | None]] = []
 """Folds that need the rewriter to check them (``gelu`` and ``layernorm`` after simplification),
-registered by ``symtn.rewrite.folds``; used by :func:`to_notation` only, never for keys."""
+registered by ``symtn.folds``; used by :func:`to_notation` only, never for keys."""
 
 _FOLDING = [False]  # a hook simplifies, which prints keys: no hook runs inside another
 

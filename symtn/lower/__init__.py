@@ -1,4 +1,4 @@
-"""Lowering: contraction plans and the numpy reference backend (DESIGN.md section 6)."""
+"""Lowering: contraction plans and the numpy reference backend (docs/reference/planning.md)."""
 
 from symtn.lower.kernels import BUBBLES
 from symtn.lower.numpy_backend import Evaluator, evaluate, evaluate_many

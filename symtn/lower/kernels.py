@@ -158,7 +158,7 @@ def _logdet(a: np.ndarray, axes: tuple[int, ...], produced: tuple[int, ...]) -> 
 
 
 def _inv(a: np.ndarray, axes: tuple[int, ...], produced: tuple[int, ...]) -> np.ndarray:
-    """``inv[i, j](X)``: its entry at ``i = b, j = a`` is ``(X^-1)[a, b]`` (NOTATION.md 4.4)."""
+    """``inv[i, j](X)``: its entry at ``i = b, j = a`` is ``(X^-1)[a, b]`` (docs/language.md, "Functions")."""
     m = _square("inv", a, axes)
     if produced != m.shape[-2:]:
         raise EvaluationError(f"inv produces two legs of size {m.shape[-1]}, got sizes {produced}")

@@ -1,4 +1,4 @@
-"""Backend-neutral contraction plans for tensor networks (DESIGN.md section 6).
+"""Backend-neutral contraction plans for tensor networks (docs/reference/planning.md).
 
 A :class:`~symtn.ir.nodes.Product` is lowered to one einsum over integer labels. Copy tensors
 are never materialised: a union-find over leg names joins the legs of every ``Delta`` into one

@@ -1,4 +1,4 @@
-"""Bind symbolic sizes to integers from input arrays (NOTATION.md section 8.4).
+"""Bind symbolic sizes to integers from input arrays (docs/errors.md).
 
 Every tensor variable declares a signature ``[(leg, size), ...]``; its input array has one axis
 per declared slot, in the declared order. Binding unifies the declared sizes with the array

@@ -1,6 +1,5 @@
 """Rewriting: named rules, canonical form and isomorphism, ``simplify`` and ``expand``."""
 
-from symtn.rewrite import folds  # noqa: F401  (registers the gelu and layernorm printer folds)
 from symtn.rewrite.canonical import canonical_key, is_isomorphic
 from symtn.rewrite.factor import factor
 from symtn.rewrite.simplify import expand, simplify, strip_frozen

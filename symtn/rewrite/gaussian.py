@@ -13,11 +13,11 @@ up to renaming of bound legs (canonical form, like-term collection), so the symm
 network shows up as coefficients: ``E[(x^T A x)^2]`` over ``N(0, I)`` has 3 terms, 2 when ``A``
 is declared symmetric.
 
-Conventions (NOTATION.md section 9, ``E[x ~ N(mu, C)](expr)``):
+Conventions (docs/language.md, ``E[x ~ N(mu, C)](expr)``):
     * ``mu`` has the legs of ``x`` (the declared slot names); a scalar mean is broadcast.
     * ``C`` has the legs of ``x`` and one primed copy of each: for ``x: [i, j]``, ``C: [i, j, i',
       j']`` with ``C[i, j, i', j'] = Cov(x[i, j], x[i', j'])`` (the prime is the first one free, as
-      for derivative legs, NOTATION.md section 7.7). A scalar ``C`` is ``C * I``. Only the
+      for derivative legs, docs/language.md, "Derivatives"). A scalar ``C`` is ``C * I``. Only the
       symmetric part of ``C`` matters; unless ``C`` is provably symmetric under swapping each leg
       with its primed copy (e.g. declared ``symmetric(i, i')`` or built as ``L @ L[k -> k']``),
       ``(C + C^T) / 2`` is used.
@@ -362,7 +362,18 @@ def expectation(
         if found is None:  # no occurrence: E[expr] = expr
             return simplify(expr)
         x = found.variable
-    return simplify(pairing_terms(expr, x.variable, mean, cov))
+    try:
+        return simplify(pairing_terms(expr, x.variable, mean, cov))
+    except NoRuleError as err:
+        if err.code != E_POLY:
+            raise
+        # a ratio of equal networks is no bubble: (u @ u) / (u @ u) is 1 (simplify first, then cancel)
+        from symtn.rewrite.ratios import cancel_ratios
+
+        plain = simplify(cancel_ratios(simplify(expr)))
+        if plain is expr:
+            raise
+        return simplify(pairing_terms(plain, x.variable, mean, cov))
 
 
 def count_terms(node: Node) -> int:

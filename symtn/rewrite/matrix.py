@@ -8,7 +8,8 @@ Identities (The Matrix Cookbook, Petersen & Pedersen 2012, eqs. 18, 25, 26, 27 a
 - ``inv(inv(X)) = X`` (the legs come back as they were, lifted legs untouched);
 - ``X @ inv(X)[i -> i'] = delta[i, i']`` and ``inv(X)[j -> j'] @ X = delta[j, j']``; wired on
   both legs it is the trace of the identity, the size ``n``;
-- ``det(A @ B @ ...) = det(A) det(B) ...`` for a chain of square factors, and
+- ``det(A @ B @ ...) = det(A) det(B) ...`` and ``inv(A @ B) = inv(B) @ inv(A)`` for a chain of
+  square factors; ``det(I) = 1``, ``logdet(I) = 0``, ``inv(I) = I``;
   ``det(c X) = c^n det(X)``, ``inv(c X) = inv(X) / c``.
 
 Each rule returns None when it does not apply; each removes a bubble, a factor or a coefficient,
@@ -17,7 +18,7 @@ or sorts two legs, so repeated application terminates.
 
 from __future__ import annotations
 
-from symtn.ir.nodes import Bubble, Delta, Node, Product, Sum
+from symtn.ir.nodes import Bubble, Delta, Node, Product, Sum, Zero
 from symtn.ir.walk import rename_legs
 
 _SQUARE = ("det", "logdet", "inv")
@@ -62,26 +63,26 @@ def matrix_scalar(b: Bubble) -> Node | None:
     return Sum((inner,), (c**n if b.name == "det" else 1 / c,))
 
 
-def det_product(b: Bubble) -> Node | None:
-    """``det(A @ B @ ...) = det(A) det(B) ...`` when the operand is a chain of square matrices.
+def _chain(b: Bubble) -> list[tuple[Node, str, str]] | None:
+    """The operand of ``b`` as a path of square matrices from its first consumed leg to its second:
+    ``(factor, leg entered, leg left)`` in order, or None when it is not one.
 
     Applies when the operand is a network with exactly the two consumed legs free, every factor
-    has exactly two legs of the matrix size and the factors form one path from ``i`` to ``j``
-    (a factor off the path would be a trace, a scalar). Copy tensors on the path (det 1) drop.
-    """
+    has exactly two legs of the matrix size and the factors form one path (a factor off the path
+    would be a trace, a scalar)."""
     p = b.operand
-    if b.name != "det" or not isinstance(p, Product) or len(p.args) < 2 or p.legset != set(b.consumed):
+    if not isinstance(p, Product) or len(p.args) < 2 or p.legset != set(b.consumed):
         return None
     n = p.size(b.consumed[0])
     for f in p.args:
         if len(f.sig) != 2 or any(s != n for _, s in f.sig):
             return None
-    # walk the path from the first consumed leg
     by_leg: dict[str, list[int]] = {}
     for k, f in enumerate(p.args):
         for leg in f.legs:
             by_leg.setdefault(leg, []).append(k)
     seen: list[int] = []
+    path: list[tuple[Node, str, str]] = []
     leg = b.consumed[0]
     while True:
         nxt = [k for k in by_leg[leg] if k not in seen]
@@ -89,11 +90,49 @@ def det_product(b: Bubble) -> Node | None:
             break
         k = nxt[0]
         seen.append(k)
-        (leg,) = [x for x in p.args[k].legs if x != leg]
-    if len(seen) != len(p.args):
+        (out,) = [x for x in p.args[k].legs if x != leg]
+        path.append((p.args[k], leg, out))
+        leg = out
+    if len(seen) != len(p.args) or leg != b.consumed[1]:
         return None
-    dets = [Bubble("det", f, f.legs, ()) for f in p.args if not isinstance(f, Delta)]
-    return Product(*dets)
+    return path
+
+
+def det_product(b: Bubble) -> Node | None:
+    """``det(A @ B @ ...) = det(A) det(B) ...`` when the operand is a chain of square matrices
+    (copy tensors on the path, det 1, drop)."""
+    path = _chain(b) if b.name == "det" else None
+    if path is None:
+        return None
+    return Product(*[Bubble("det", f, f.legs, ()) for f, _, _ in path if not isinstance(f, Delta)])
+
+
+def inv_product(b: Bubble) -> Node | None:
+    """``inv(A @ B) = inv(B) @ inv(A)`` for a chain of square matrices (Matrix Cookbook eq. 18).
+
+    With symtn's convention (``inv[i, j](X)`` holds ``(X^-1)[a, b]`` at ``i = b, j = a``, the
+    transpose of the inverse in its leg order) the reversed product keeps the chain's wiring:
+    ``inv[i, j](A[i, k] @ B[k, j]) = inv[i, k](A) @ inv[k, j](B)``; copy tensors stay as they are."""
+    path = _chain(b) if b.name == "inv" else None
+    if path is None:
+        return None
+    n = b.operand.size(b.consumed[0])
+    factors = [f if isinstance(f, Delta) else Bubble("inv", f, (u, v), ((u, n), (v, n))) for f, u, v in path]
+    (q1, _), (q2, _) = b.produced
+    return rename_legs(Product(*factors), {b.consumed[0]: q1, b.consumed[1]: q2})
+
+
+def matrix_identity(b: Bubble) -> Node | None:
+    """``det(I) = 1``, ``logdet(I) = 0``, ``inv(I) = I`` for a copy tensor on the consumed legs."""
+    d = b.operand
+    if b.name not in _SQUARE or not isinstance(d, Delta) or d.order != 2 or set(d.legs) != set(b.consumed):
+        return None
+    if b.name == "det":
+        return Product()
+    if b.name == "logdet":
+        return Zero(())
+    (q1, s1), (q2, _) = b.produced
+    return Delta(s1, (q1, q2))
 
 
 def inv_cancel(p: Product) -> Node | None:
@@ -130,7 +169,7 @@ def inv_cancel(p: Product) -> Node | None:
     return None
 
 
-BUBBLE_RULES = (matrix_leg_order, inv_inv, matrix_scalar, det_product)
+BUBBLE_RULES = (matrix_leg_order, inv_inv, matrix_scalar, det_product, inv_product, matrix_identity)
 """Rules filed under Bubble."""
 
 PRODUCT_RULES = (inv_cancel,)

@@ -1,4 +1,4 @@
-"""User rewrite rules (NOTATION.md section 9): matching a rule's left side inside an expression and
+"""User rewrite rules (docs/language.md): matching a rule's left side inside an expression and
 replacing it by the right side.
 
 A :class:`UserRule` holds ``lhs => rhs`` and its *pattern tensors* (variables that stand for any

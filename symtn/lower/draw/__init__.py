@@ -1,4 +1,4 @@
-"""Diagrams in graphical (Penrose) tensor notation: SVG, TikZ and DOT (DESIGN.md section 7).
+"""Diagrams in graphical (Penrose) tensor notation: SVG, TikZ and DOT (docs/reference/drawing.md).
 
 ``draw(expr)`` renders any IR expression: tensors as labelled shapes (isometries as triangles
 pointing to their small leg, symmetric tensors with a double outline, const tensors grey), legs

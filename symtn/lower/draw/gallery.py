@@ -60,26 +60,39 @@ def render_example(example: Example, folder: Path) -> list[str]:
     html = [f"<section id={_attr(example.name)}>", f"<h2>{xml_escape(example.name)}</h2>"]
     html.append(f'<pre class="source">{xml_escape(example.source.rstrip())}</pre>')
     for name, node, order in example.bindings:
-        caption = xml_escape(_caption(name, node, order))
-        try:
-            if name in example.derivatives:
-                f, wrt = example.derivatives[name]
-                svg = draw_derivative(f, wrt, node)
-                caption += (
-                    f"<br>before (∂/∂{xml_escape(wrt)} pokes a hole where {xml_escape(wrt)} was) and after"
-                )
-            else:
-                svg = draw(node)
-        except SymtnError as err:
-            html.append(f"<figure><figcaption>{caption}</figcaption>")
-            html.append(f'<p class="note">not drawn: {xml_escape(err.message)}</p></figure>')
-            continue
-        (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
-        src = f"{example.name}/{name}.svg"
-        html.append(f"<figure><figcaption>{caption}</figcaption>")
-        html.append(f"<img src={_attr(src)} alt={_attr(name)}></figure>")
+        html.append(render_binding(example, name, node, order, folder))
     html.append("</section>")
     return html
+
+
+def render_binding(
+    example: Example, name: str, node: Node, order: tuple[str, ...], folder: Path, src_prefix: str = ""
+) -> str:
+    """Draw one binding of ``example`` into ``folder/<name>.svg``; returns its ``<figure>`` as one line.
+
+    Args:
+        example: the program the binding belongs to.
+        name: the binding's name; ``node`` its expression and ``order`` its leg order.
+        folder: where the SVG is written.
+        src_prefix: prepended to the image's relative address ``<example>/<name>.svg``.
+
+    Returns:
+        HTML without line breaks: the caption and the picture, or a note saying why it was not drawn.
+    """
+    caption = xml_escape(_caption(name, node, order)).replace("\n", " ")
+    try:
+        if name in example.derivatives:
+            f, wrt = example.derivatives[name]
+            svg = draw_derivative(f, wrt, node)
+            caption += f"<br>before (∂/∂{xml_escape(wrt)} pokes a hole where {xml_escape(wrt)} was) and after"
+        else:
+            svg = draw(node)
+    except SymtnError as err:
+        note = xml_escape(err.message).replace("\n", " ")
+        return f'<figure><figcaption>{caption}</figcaption><p class="note">not drawn: {note}</p></figure>'
+    (folder / f"{name}.svg").write_text(svg, encoding="utf-8")
+    src = f"{src_prefix}{example.name}/{name}.svg"
+    return f"<figure><figcaption>{caption}</figcaption><img src={_attr(src)} alt={_attr(name)}></figure>"
 
 
 def _attr(text: str) -> str:

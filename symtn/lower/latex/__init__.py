@@ -20,7 +20,7 @@ from typing import Any
 
 import sympy as sp
 
-from symtn.errors import NotMatrixError, SymtnError
+from symtn.errors import MatrixFormError, SymtnError
 from symtn.ir.composite import arg_symbols
 from symtn.ir.nodes import Node, Tensor
 from symtn.lower.latex.index import index_latex
@@ -33,7 +33,7 @@ FORMS = ("auto", "index", "matrix")
 MAX_TERMS = 200
 """Term budget of the path expansion tried for the matrix form."""
 
-__all__ = ["FORMS", "NotMatrixError", "latex", "matrix_tree"]
+__all__ = ["FORMS", "MatrixFormError", "latex", "matrix_tree"]
 
 
 def _map(m: M, f: Any) -> M:
@@ -100,11 +100,12 @@ def _name_in_rule(m: Func, named: list[tuple[str, M]]) -> Func:
 
 
 @functools.lru_cache(maxsize=1024)  # nodes are hash-consed; earlier bindings are converted often
-def _convert(node: Node) -> Item:
-    simple = simplify(node)
+def _convert(node: Node, simplified: bool = True) -> Item:
     try:
-        return convert(simple)
-    except NotMatrixError as first:
+        return convert(simplify(node) if simplified else node)
+    except MatrixFormError as first:
+        if not simplified:
+            raise
         try:
             return convert(expand(node, max_terms=MAX_TERMS))
         except SymtnError:
@@ -112,17 +113,20 @@ def _convert(node: Node) -> Item:
 
 
 def matrix_tree(
-    expr: Node, order: Sequence[str] | None = None, names: Mapping[str, Node] | None = None
+    expr: Node,
+    order: Sequence[str] | None = None,
+    names: Mapping[str, Node] | None = None,
+    simplified: bool = True,
 ) -> M:
     """The matrix expression of ``expr``: rows along ``order[0]`` (default ``expr.legs``), columns
     along ``order[1]``; vectors are columns. Sub-expressions equal to a value in ``names``
-    (or its transpose) become that name.
+    (or its transpose) become that name. ``simplified=False`` converts ``expr`` as written.
 
     Raises:
-        NotMatrixError: E440 when ``expr`` is not a matrix expression (says which part).
+        MatrixFormError: E219 when ``expr`` is not a matrix expression (says which part).
     """
     order = tuple(order or expr.legs)
-    item = _convert(expr)
+    item = _convert(expr, simplified)
     m = item.oriented(*(list(order) + [None, None])[:2])  # type: ignore[arg-type]
     named: list[tuple[str, M]] = []
     for name, value in (names or {}).items():
@@ -144,6 +148,7 @@ def latex(
     *,
     order: Sequence[str] | None = None,
     names: Mapping[str, Node] | None = None,
+    simplified: bool = True,
 ) -> str:
     """``expr`` (simplified) as LaTeX math.
 
@@ -154,12 +159,13 @@ def latex(
         order: the leg order of the result (rows, columns); default ``expr.legs``.
         names: name -> expression; in matrix form, sub-expressions equal to one of these print
             as its name (``symtn latex`` passes the program's earlier bindings).
+        simplified: print ``simplify(expr)`` (default) or ``expr`` as written.
 
     Returns:
         The LaTeX text (no surrounding ``$``).
 
     Raises:
-        NotMatrixError: E440 with ``form="matrix"`` when ``expr`` has no matrix form (a part
+        MatrixFormError: E219 with ``form="matrix"`` when ``expr`` has no matrix form (a part
             with three or more legs, a copy tensor joining three matrix legs...).
         SymtnError: E300 for an unknown ``form``.
     """
@@ -167,20 +173,21 @@ def latex(
         raise SymtnError(f"unknown LaTeX form {form!r}", code="E300", help="auto, index or matrix")
     if form != "index":
         try:
-            return render(matrix_tree(expr, order, names))[0]
-        except NotMatrixError:
+            return render(matrix_tree(expr, order, names, simplified))[0]
+        except MatrixFormError:
             if form == "matrix":
                 raise
-    return index_latex(simplify(expr))
+    return index_latex(simplify(expr) if simplified else expr)
 
 
-def binding_latex(prog: Any, name: str, form: str = "auto") -> str:
+def binding_latex(prog: Any, name: str, form: str = "auto", simplified: bool = True) -> str:
     """A program binding as LaTeX (what ``symtn latex FILE NAME`` prints).
 
     Args:
         prog: a :class:`symtn.Program`.
         name: one of its bindings; its documented leg order gives rows and columns.
         form: ``"auto"``, ``"index"`` or ``"matrix"`` (see :func:`latex`).
+        simplified: ``False`` prints the binding as written (``--as-written``).
 
     Earlier bindings name the sub-expressions they equal (matrix form). Raises as :func:`latex`.
     """
@@ -189,7 +196,7 @@ def binding_latex(prog: Any, name: str, form: str = "auto") -> str:
         if other == name:
             break
         names[other] = prog[other]
-    return latex(prog[name], form, order=prog.order(name), names=names)
+    return latex(prog[name], form, order=prog.order(name), names=names, simplified=simplified)
 
 
 def document(lines: Sequence[tuple[str, str]]) -> str:

@@ -37,6 +37,7 @@ from symtn.lower.latex.scalar import (
     ATOM,
     MUL,
     NEG,
+    leg_latex,
     name_latex,
     number_latex,
     paren,
@@ -68,7 +69,7 @@ class IndexPrinter:
 
     def __init__(self, avoid: set[str], free: tuple[str, ...] = ()) -> None:
         self.avoid = avoid
-        self.free = {name_latex(leg) for leg in free}
+        self.free = {leg_latex(leg) for leg in free}
         self.count = 0
 
     def fresh(self) -> str:
@@ -80,7 +81,7 @@ class IndexPrinter:
                 return name
 
     def legs(self, legs: tuple[str, ...] | list[str], env: dict[str, str]) -> list[str]:
-        return [env.get(leg) or name_latex(leg) for leg in legs]
+        return [env.get(leg) or leg_latex(leg) for leg in legs]
 
     def sub(self, legs: tuple[str, ...] | list[str], env: dict[str, str]) -> str:
         return f"_{{{subscripts(self.legs(legs, env))}}}" if legs else ""
@@ -90,7 +91,7 @@ class IndexPrinter:
         scope = dict(env)
         taken = set(env.values()) | self.free
         for leg in sorted(legs):
-            mine = name_latex(leg)
+            mine = leg_latex(leg)
             scope[leg] = mine if not leg.startswith("_") and mine not in taken else self.fresh()
             taken.add(scope[leg])
         return scope
@@ -108,7 +109,7 @@ class IndexPrinter:
         if soft is not None:
             operand, ax, names = soft
             scope = dict(env)
-            scope.update({leg: env.get(names[leg]) or name_latex(names[leg]) for leg in operand.legs})
+            scope.update({leg: env.get(names[leg]) or leg_latex(names[leg]) for leg in operand.legs})
             return self.operator("softmax", ax, [operand], scope)
         tr = match_trace(node)
         if tr is not None:
@@ -212,7 +213,7 @@ class IndexPrinter:
         if node.name == "inv":  # inv produces the legs it consumes, under the produced names
             scope = dict(env)
             for c, (p, _) in zip(node.consumed, node.produced, strict=True):
-                scope[c] = env.get(p) or name_latex(p)
+                scope[c] = env.get(p) or leg_latex(p)
             op = node.operand
             if isinstance(op, Tensor) and set(op.legs) == set(node.consumed):
                 legs = [scope[leg] for leg in op.args[2]][::-1]  # entry (i = c, j = r) is (X^-1)_{rc}

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
-from symtn.errors import NotMatrixError
+from symtn.errors import MatrixFormError
 from symtn.ir.composite import arg_symbols
 from symtn.ir.fold import match_logsumexp, match_softmax, match_trace
 from symtn.ir.nodes import Bubble, Delta, Elementwise, Frozen, Node, Product, Sum, Tensor, Zero
@@ -25,9 +25,11 @@ from symtn.lower.latex.mtidy import add, func, mm
 from symtn.lower.latex.mtree import Const, Diag, DiagOf, Ident, M, Ones, Op, Sym, T, Zeros, tr, transposes
 
 
-def _not(why: str) -> NotMatrixError:
-    return NotMatrixError(
-        f"not a matrix expression: {why}", code="E440", help='use form="index" (or form="auto")'
+def _not(why: str) -> MatrixFormError:
+    return MatrixFormError(
+        f"not a matrix expression: {why}",
+        code="E219",
+        help='print it in index notation: --form index (form="index" from Python)',
     )
 
 
@@ -61,7 +63,7 @@ def convert(node: Node) -> Item:
     """The matrix expression of ``node`` (rows along its first leg, vectors as columns).
 
     Raises:
-        NotMatrixError: E440, naming the part that has no matrix notation.
+        MatrixFormError: E219, naming the part that has no matrix notation.
     """
     if isinstance(node, Tensor) and len(node.legs) > 2:
         raise _not(f"tensor {node.name} has {len(node.legs)} legs [{', '.join(node.args[2])}]")

@@ -122,10 +122,26 @@ def mm(*factors: M) -> M:
     rest = [f for f in flat if not is_scalar(f)]
     if len(rest) > 1:
         rest = [f for f in rest if not isinstance(f, Ident)] or rest[:1]
+    rest = _diag_on_vector(rest)
     out = scal + rest
     if not out:
         return Const(sp.Integer(1))
     return out[0] if len(out) == 1 else fold_softmax(MatMul(tuple(out)))
+
+
+def _diag_on_vector(rest: list[M]) -> list[M]:
+    """``diag(v) u`` -> ``v \\odot u`` (and ``u^T diag(v)`` -> ``(v \\odot u)^T``) where ``u`` is a
+    vector: ``X^T diag(s - y) 1`` is ``X^T (s - y)``."""
+    for k, f in enumerate(rest):
+        if not isinstance(f, Diag):
+            continue
+        after, before = rest[k + 1 :], rest[:k]
+        if after and mm(*after).shape[1] is None:
+            return [*before, func(_X0 * sp.Symbol("x1", real=True), [f.x, mm(*after)])]
+        if before and mm(*before).shape[0] is None:
+            u = tr(mm(*before))
+            return [tr(func(_X0 * sp.Symbol("x1", real=True), [f.x, u])), *after]
+    return rest
 
 
 def _exp_of(m: M) -> M | None:

@@ -46,19 +46,36 @@ GREEK = {
 
 
 def name_latex(name: str) -> str:
-    """A tensor, leg or size name as a LaTeX math atom: ``W``, ``\\alpha``, ``{W_{1}}``,
-    ``\\mathit{W\\_Q}`` (braced where needed, so a subscript may follow)."""
+    """A tensor or size name as a LaTeX atom: one letter as is, Greek names as symbols, ``W_Q``
+    as ``W^{Q}``, ``W1`` (layer or site 1) as ``W^{(1)}``, longer names upright
+    (``\\mathrm{tokens}``); primes kept."""
     base = name.rstrip("'")
     primes = name[len(base) :]
-    if len(base) == 1 and base.isalpha():
-        out = base
-    elif base in GREEK:
-        out = "\\" + base
-    elif re.fullmatch(r"[A-Za-z]\d+", base):
-        out = f"{{{base[0]}_{{{base[1:]}}}}}"
+    numbered = re.fullmatch(r"([A-Za-z])([0-9]+)", base)
+    if numbered:
+        return f"{numbered.group(1)}^{{({numbered.group(2)})}}" + primes
+    head, _, sup = base.partition("_")
+    if head in GREEK:
+        out = "\\" + head
+    elif len(head) == 1:
+        out = head
     else:
-        out = r"\mathit{" + base.replace("_", r"\_") + "}"
-    return out + primes
+        out = r"\mathrm{" + head + "}"
+    return out + ("^{" + sup.replace("_", r"\_") + "}" if sup else "") + primes
+
+
+def leg_latex(leg: str) -> str:
+    """A leg name: ``i``, ``i'``, ``k_{12}`` for ``k12``, Greek names as symbols, longer names
+    upright (``\\mathrm{out}'``)."""
+    base = leg.rstrip("'")
+    primes = leg[len(base) :]
+    if len(base) == 1:
+        return leg
+    if re.fullmatch(r"[A-Za-z][0-9]+", base):
+        return f"{base[0]}_{{{base[1:]}}}{primes}"
+    if base in GREEK:
+        return "\\" + base + primes
+    return r"\mathrm{" + base.replace("_", r"\_") + "}" + primes
 
 
 def number_latex(x: sp.Expr) -> tuple[str, int]:
@@ -87,9 +104,11 @@ def paren(text: str) -> str:
 
 
 def superscript(base: str, sup: str) -> str:
-    """``base^{sup}``, braced when ``base`` ends in a prime (itself a superscript)."""
+    """``base^{sup}``, braced when ``base`` has a superscript or a prime (``{W^{Q}}^T``)."""
     sup = sup if len(sup) == 1 else f"{{{sup}}}"
-    return f"{{{base}}}^{sup}" if base.endswith("'") else f"{base}^{sup}"
+    # a superscript of the name itself (W^{Q}, x'), not one inside parentheses
+    braced = base.endswith("'") or ("^" in base and not base.endswith((")", r"\right)")))
+    return f"{{{base}}}^{sup}" if braced else f"{base}^{sup}"
 
 
 def wrap(pair: tuple[str, int], need: int) -> str:
@@ -178,7 +197,11 @@ def scalar_latex(
         num.sort(key=lambda a: (not a.is_Number, array(a), sp.default_sort_key(a)))
         text = ""
         for i, a in enumerate(num):
-            piece = wrap(go(a), MUL if len(num) > 1 else ADD + 1)
+            # in matrix form a product of arrays is \odot: a matrix product inside it gets parentheses
+            need = MUL if len(num) > 1 else ADD + 1
+            if is_array is not None and array(a) and len(num) > 1:
+                need = POW
+            piece = wrap(go(a), need)
             if i == 0:
                 text = piece
             elif array(a) and array(num[i - 1]):

@@ -7,8 +7,9 @@ scan proposes candidates (the operand of the gelu ``tanh``; the uncentred term, 
 tensor and the shift of a layernorm) and a candidate is accepted only when the builtin rebuilt
 from it simplifies to an expression isomorphic to the node: a fold never changes the value.
 
-The folds are registered with :data:`symtn.ir.printer.FOLDS` on import (``symtn.rewrite``
-imports this module), so ``ir`` need not import the rewriter.
+The folds are registered with :data:`symtn.ir.printer.FOLDS` on import (``import symtn`` imports
+this module), so ``ir`` need not import the rewriter. It sits at the top of the package because
+it needs both the builtins (``frontend``) and ``simplify`` (``rewrite``).
 """
 
 from __future__ import annotations
