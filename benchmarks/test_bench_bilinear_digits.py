@@ -42,3 +42,21 @@ def test_checkpoint_pair_similarity(benchmark: Any) -> None:
                     f"{tg * 1e6:.0f} us", f"{ts * 1e6:.0f} us", f"{ts / tg:.2f}x"))
     RESULTS.append(("  same, materialising the [cls, pixel, pixel] tensors (numpy)", f"{tg * 1e6:.0f} us",
                     f"{td * 1e6:.0f} us", f"{td / tg:.2f}x"))
+
+
+def test_generic_in_hidden_against_specialised(benchmark: Any) -> None:
+    """``inner`` from a module generic in ``hidden`` (no --size) against the module generated for
+    hidden = 32 (the one ``class_inner`` uses): the generic module keeps a plan per size regime
+    and picks the Gram-matrix plan at 32 units (it formed [cls, pixel, pixel] before)."""
+    import symtn
+    from symtn.interp.bilinear import compiled, program
+
+    generic = symtn.compile(program(), ["inner"])
+    special = compiled(32).inner
+    a, b = init_params(seed=0), init_params(seed=1)
+    args = (a["W"], a["V"], a["U"], b["W"], b["V"], b["U"])
+    np.testing.assert_allclose(generic(*args), special(*args), rtol=1e-10)
+    benchmark(lambda: generic(*args))
+    ts, tg = interleaved([lambda: special(*args), lambda: generic(*args)], 201)
+    RESULTS.append(("  inner, module generic in hidden vs generated for hidden = 32", f"{ts * 1e6:.0f} us",
+                    f"{tg * 1e6:.0f} us", f"{tg / ts:.2f}x"))

@@ -89,6 +89,26 @@ def test_logistic_hessian(benchmark: Any, name: str) -> None:
     RESULTS.append((case, _ms(tr), _ms(te), f"{te / tr:.2f}x", "", ""))
 
 
+@pytest.mark.parametrize("name", [*F.BILINEAR_PROGRAMS, *F.LOGISTIC_PROGRAMS])
+def test_generic_formulation(benchmark: Any, name: str) -> None:
+    """The same formulations generated without sizes (read from the inputs at run time)."""
+    if name in F.BILINEAR_PROGRAMS:
+        v = F.bilinear_inputs(D, H)
+        values, src, rounds = F.bilinear_args(name, v), F.BILINEAR_PROGRAMS[name], 9
+        ref: Callable[[], Any] = lambda: F.gram(v)  # noqa: E731
+        case = f"bilinear inner product, {name} (generated, no sizes)"
+    else:
+        rng = np.random.default_rng(0)
+        X, w = rng.standard_normal((N, NF)) / 16, rng.standard_normal(NF)
+        values = {"X": X, "Xt": np.ascontiguousarray(X.T), "w": w, "y": (rng.random(N) < 0.5).astype(float)}
+        src, rounds = F.LOGISTIC_PROGRAMS[name], 21
+        ref = lambda: F.logistic_hessian(X, w)  # noqa: E731
+        case = f"logistic Hessian, {name} (generated, no sizes)"
+    run = _call(symtn.compile(_parse(src), ["out"]), values)
+    np.testing.assert_allclose(run(), ref(), rtol=1e-8, atol=1e-10)
+    _row(case, ref, run, rounds, benchmark)
+
+
 def test_mps_overlap(benchmark: Any) -> None:
     v = F.mps_inputs(SITES, CHI)
     ref = F.mps_overlap(v, SITES)

@@ -51,6 +51,7 @@ from symtn.errors import (
     CheckError,
     EvaluationError,
     LegError,
+    MatrixFormError,
     MemoryLimitError,
     NameResolutionError,
     NoRuleError,
@@ -62,11 +63,11 @@ from symtn.errors import (
 from symtn.ir import Node
 from symtn.ir.einsum import einsum, to_einsum
 from symtn.ir.families import chain
-from symtn.ir.latex_matrix import MatrixFormError, latex
 from symtn.ir.sharing import cse
 from symtn.lower import evaluate
 from symtn.lower.codegen import codegen, compile  # noqa: A004
 from symtn.lower.draw import draw
+from symtn.lower.latex import latex
 from symtn.program import Program, load, parse
 from symtn.rewrite import expand, factor, is_isomorphic, simplify
 from symtn.rewrite.gaussian import expectation
@@ -118,10 +119,10 @@ __all__ = [
     "hessian",
     "inv",
     "is_isomorphic",
-    "latex",
     "MatrixFormError",
     "iverson",
     "jacobian",
+    "latex",
     "layernorm",
     "load",
     "log",

@@ -1,4 +1,4 @@
-"""Deciding identities: symbolic first, then a numeric test on random values (NOTATION 7.8).
+"""Deciding identities: symbolic first, then a numeric test on random values (docs/reference/checking.md).
 
 1. Simplify both sides (frozen is transparent) and compare canonical forms (graph isomorphism
    with free legs matched by name); then the same after expansion.

@@ -149,28 +149,6 @@ def cmd_einsum(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_latex(args: argparse.Namespace) -> int:
-    from symtn.ir.latex_matrix import MatrixFormError, latex
-    from symtn.program import load
-    from symtn.rewrite import simplify
-
-    prog = load(args.file)
-    names = args.names or list(prog.bindings)
-    for name in names:
-        if name not in prog.bindings:
-            raise EvaluationError(f"no binding named {name}", code="E300",
-                                  help=f"bindings: {', '.join(prog.bindings)}")
-        node = prog.bindings[name] if args.as_written else simplify(prog.bindings[name])
-        try:
-            text = latex(node, form=args.form, order=tuple(prog.order(name)))
-        except MatrixFormError as err:
-            raise MatrixFormError(
-                f"{name}: {err.message}", help="print it in index notation: --form index"
-            ) from None
-        print(text if len(names) == 1 else f"{name}: {text}")
-    return 0
-
-
 def select_rules(groups: dict[str, list[Any]], spec: str | None) -> list[Any]:
     """The rules of the comma-separated groups in ``spec`` (None: every group; "": none)."""
     if spec is None:
@@ -272,14 +250,6 @@ def build_parser() -> argparse.ArgumentParser:
     es.add_argument("file")
     es.add_argument("name")
     es.set_defaults(fn=cmd_einsum)
-    lx = sub.add_parser("latex", help="print bindings as LaTeX, in matrix or index notation")
-    lx.add_argument("file")
-    lx.add_argument("names", nargs="*", metavar="NAME", help="bindings (default: all)")
-    lx.add_argument("--form", choices=["auto", "matrix", "index"], default="auto",
-                    help="matrix notation where the network is a matrix expression (auto, the default), "
-                    "or always index notation; matrix: error E219 where there is none")
-    lx.add_argument("--as-written", action="store_true", help="do not simplify first")
-    lx.set_defaults(fn=cmd_latex)
     d = sub.add_parser(
         "demo",
         help="a bundled demo: digits (train a classifier with symtn's gradients), induction, minilm, "
@@ -317,6 +287,9 @@ def build_parser() -> argparse.ArgumentParser:
     from symtn.cli_draw import add_parsers as add_draw_parsers
 
     add_draw_parsers(sub)
+    from symtn.cli_latex import add_parsers as add_latex_parsers
+
+    add_latex_parsers(sub)
     for parser, default in [(p, True), *((q, False) for q in sub.choices.values())]:
         # accepted before or after the command; a subcommand's copy must not reset the other
         parser.add_argument(

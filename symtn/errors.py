@@ -143,6 +143,11 @@ class NoRuleError(SymtnError, NotImplementedError):
     """No derivative or evaluation rule exists for a construct."""
 
 
+class MatrixFormError(SymtnError, ValueError):
+    """``symtn.latex(..., form="matrix")`` on an expression that is not a matrix expression
+    (E219): names the part with no matrix notation (a tensor with three legs...)."""
+
+
 class SymtnLint(SymtnError):
     """A lint diagnostic (W301-W303): rendered like an error, headed ``warning``."""
 

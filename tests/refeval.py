@@ -57,7 +57,7 @@ BUBBLES: dict[str, BubbleFn] = {
     "mix": _mix_bubble,
     "det": lambda x, k, produced: np.linalg.det(x),
     "logdet": lambda x, k, produced: np.log(np.linalg.det(x)),
-    # inv[i, j](X) at i = c, j = r is (X^-1)[r, c] (NOTATION.md 4.4)
+    # inv[i, j](X) at i = c, j = r is (X^-1)[r, c] (docs/reference/matrix-functions.md)
     "inv": lambda x, k, produced: np.swapaxes(np.linalg.inv(x), -1, -2),
 }
 

@@ -88,3 +88,19 @@ def test_program_api(tmp_path) -> None:  # type: ignore[no-untyped-def]
     prog = symtn.load(path)
     assert prog.order("g") == ("j", "i")
     assert isinstance(prog.bindings["g"], symtn.Node)
+
+
+def test_two_sympy_symbols_with_one_name_are_told_apart() -> None:
+    """``sympy.Symbol("n")`` is not the size ``"n"`` (a positive integer): the E201 says so."""
+    x = symtn.tensor("x", i="n")
+    y = symtn.tensor("y", i=sp.Symbol("n"))
+    with pytest.raises(symtn.SizeError) as err:
+        symtn.contract(x, y)
+    assert err.value.code == "E201" and "two different sympy symbols named n" in (err.value.help or "")
+    with pytest.raises(symtn.SizeError) as err:
+        x * y
+    assert "strings" in (err.value.help or "")
+    m = symtn.tensor("m", i="m")
+    with pytest.raises(symtn.SizeError) as err:
+        x * m
+    assert err.value.help is None  # sizes that print differently need no such hint

@@ -507,6 +507,10 @@ def test_sym_grad_in_notation() -> None:
     assert err.value.code == "E210"
     with pytest.raises(SymtnError) as err:
         symtn.parse(SYM_GRAD + "bad = sym_grad(f, S, convention=vech)\n")
+    assert err.value.code == "E216"  # an unknown convention, as from symtn.diff(..., symmetric=)
+    assert "projected and constrained" in err.value.message
+    with pytest.raises(SymtnError) as err:
+        symtn.parse(SYM_GRAD + "bad = sym_grad(f, S, order=2)\n")
     assert err.value.code == "E212"
 
 

@@ -166,8 +166,9 @@ def test_example_gradients_are_shape_generic() -> None:
         try:
             ns = symtn.compile(nodes, None, orders=orders)
         except symtn.SymtnError as err:
-            # known gap after merging the flat planner: a grouped term can carry a size as a number;
-            # codegen then refuses (never writes size-specific code into a generic module)
+            # known gap: in the shared corpus's 05_mlp (a bias broadcast over a size-`b` batch) a
+            # grouped term still carries a representative size as a number; codegen refuses rather
+            # than write size-specific code into a generic module. No bundled example is refused.
             assert err.code == "E300" and "could not write shape-generic code" in str(err)
             refused.append(f"{path.name}:{loss}")
             continue
@@ -178,8 +179,8 @@ def test_example_gradients_are_shape_generic() -> None:
             for (key, w), g in zip(want.items(), outs, strict=True):
                 np.testing.assert_allclose(np.asarray(g), w, rtol=1e-8, atol=1e-10, err_msg=f"{loss} {key}")
         checked += 1
-    assert checked >= 5, refused
-    assert len(refused) <= 2, refused
+    assert checked >= 10, refused
+    assert not [r for r in refused if r != "05_mlp.stn:loss"], refused
 
 
 def test_numpy_module_imports_only_numpy() -> None:
@@ -274,7 +275,7 @@ R = T1 @ T2 @ T3
 """
 
 
-def test_memory_limit_slices_when_sizes_are_given_else_refuses_at_run_time() -> None:
+def test_memory_limit_slices_at_generation_or_at_run_time() -> None:
     # at N = 24 the pair T1 T2 makes an [a, b, d, e] intermediate of 2.6 MB; R is 110 KB
     prog = symtn.parse(CUBE)
     rng = np.random.default_rng(0)
@@ -283,15 +284,27 @@ def test_memory_limit_slices_when_sizes_are_given_else_refuses_at_run_time() -> 
     sliced = symtn.compile(prog, ["R"], sizes={"N": 24}, memory_limit="512KB")
     assert "_sliced_einsum(" in sliced.source and sliced.module.MEMORY_LIMIT == 512_000
     np.testing.assert_allclose(sliced(*t), want, rtol=1e-12, atol=1e-12)  # passes the run-time check
-    generic = symtn.compile(prog, ["R"], memory_limit="512KB")  # sizes unknown: checked at run time
+    generic = symtn.compile(prog, ["R"], memory_limit="512KB")  # sizes unknown: sliced at run time
     small = [x[:6, :6, :6] for x in t]
     np.testing.assert_allclose(generic(*small), np.einsum("abc,cde,efa->bdf", *small), rtol=1e-12)
+    assert not generic.module._SLICED  # small inputs: the plain plan, nothing sliced
+    np.testing.assert_allclose(generic(*t), want, rtol=1e-12, atol=1e-12)
+    trees = [tree for tree in generic.module._SLICED.values() if tree is not None]
+    assert trees and all(tree.nslices > 1 for tree in trees)
+    unsliced = max(tree.max_size() for tree in (tr.unslice_all() for tr in trees))
+    assert unsliced * 8 == 2_654_208  # the [a, b, d, e] pair, above the limit before slicing
+    assert max(tree.max_size() for tree in trees) * 8 <= 512_000  # every slice's intermediates fit
+    generic.module.MEMORY_LIMIT = 100_000  # below R itself (110,592 bytes): slicing cannot help
     with pytest.raises(
-        MemoryError,
-        match=r"binding `R` needs an intermediate with legs \[.*\] of "
-        r"2,654,208 bytes .* above the memory limit of 512,000 bytes",
+        MemoryError, match=r"binding `R` needs an intermediate with legs \[.*\] of 110,592 bytes .* "
+        r"above the memory limit of 100,000 bytes",
     ):
         generic(*t)
+
+
+def test_torch_module_refuses_above_the_limit() -> None:
+    text = symtn.codegen(symtn.parse(CUBE), ["R"], "torch", memory_limit="512KB")
+    assert "_sliced_contract" not in text  # no run-time slicing outside numpy: E310 instead
 
 
 def test_list_of_expressions() -> None:
@@ -346,3 +359,27 @@ def test_cli_generic_codegen_grad_and_dtype(
 
 def _init(self: Progress, stream: Any) -> None:
     self.stream, self.after, self.start, self.phase = stream, 0.0, 0.0, "planning"
+
+
+def test_generic_module_plans_per_size_regime() -> None:
+    # inner = E[f g] of two bilinear models (bilinear_digits.stn) generated generic in `hidden`:
+    # at 32 units the plan goes through [hidden, hidden] Gram matrices, never the dense
+    # [cls, pixel, pixel] interaction tensors (that plan is only the cheaper one for wide layers)
+    from symtn.interp import bilinear as bl
+
+    fn = symtn.compile(bl.program(), ["inner"])
+    for hidden in (32, 600):
+        a, b = bl.init_params(hidden, seed=1), bl.init_params(hidden, seed=2)
+        args = (a["W"], a["V"], a["U"], b["W"], b["V"], b["U"])
+        qa = np.einsum("ck,ki,kj->cij", a["U"], a["W"], a["V"])
+        qb = np.einsum("ck,ki,kj->cij", b["U"], b["W"], b["V"])
+        tr = np.einsum("cii->c", qa) * np.einsum("cii->c", qb)
+        want = tr + np.einsum("cij,cij->c", qa, qb) + np.einsum("cij,cji->c", qa, qb)  # Wick pairings
+        np.testing.assert_allclose(fn(*args), want, rtol=1e-10)
+        key = ("inner", tuple(x.shape for x in args), fn.module.MEMORY_LIMIT)
+        legs = {legs: n for _, legs, n in fn.module._CHOSEN[key]}
+        largest = max(legs.values())
+        if hidden == 32:
+            assert "cls, pixel, pixel" not in legs and largest == 32 * 32, legs
+        else:  # 600 units: the [hidden, pixel, pixel] outer product costs fewer FLOPs
+            assert largest == hidden * 64 * 64, legs

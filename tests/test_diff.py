@@ -93,7 +93,7 @@ def cross_check(node: Node, values: Values, functions: dict[str, Fn] | None) -> 
 
 
 def layout(f: Node, x: Tensor) -> tuple[str, ...]:
-    """The canonical legs of ``d(f)/d(x)``: ``f``'s, then the new ones (NOTATION.md 7.7)."""
+    """The canonical legs of ``d(f)/d(x)``: ``f``'s, then the new ones (docs/language.md, "Derivatives")."""
     return f.legs + new_leg_names(f, x)
 
 

@@ -4,7 +4,8 @@
 * every ```stn-error title="CODE" block, run as ``symtn run`` runs a file, reports exactly that code
   (errors exit 2 for the language's errors, 1 for the others; warnings are printed as
   ``warning[CODE]`` and the program still runs);
-* every ```python block of the page runs (they show the codes reachable only from the API).
+* every ```python block of the page runs (they show the codes reachable only from the API);
+* a ```text block right after a program is the report that program prints, exactly.
 """
 
 from __future__ import annotations
@@ -42,11 +43,23 @@ def test_every_code_in_the_source_is_catalogued() -> None:
     assert len(headings) >= 50
 
 
-def test_every_catalogued_code_has_an_example() -> None:
+def _sections() -> list[tuple[str, str]]:
     text = PAGE.read_text(encoding="utf-8")
-    sections = re.split(r"^### ", text, flags=re.M)[1:]
-    without = [s.split("\n")[0] for s in sections if "```" not in s]
-    assert not without, f"entries without an example: {without}"
+    return [(s.split("\n")[0].strip("` "), s) for s in re.split(r"^### ", text, flags=re.M)[1:]]
+
+
+def test_every_catalogued_code_has_a_runnable_example() -> None:
+    without = [code for code, body in _sections() if "```stn-error" not in body and "```python" not in body]
+    assert not without, f"entries without a program or a Python call that triggers them: {without}"
+
+
+def test_each_example_sits_under_its_own_code() -> None:
+    """A program's fence names its entry's code; a Python block asserts that code."""
+    for code, body in _sections():
+        for fence in re.findall(r"```stn-error title=\"([EW][0-9]{3})\"", body):
+            assert fence == code, (code, fence)
+        for block in re.findall(r"```python\n(.*?)```", body, flags=re.S):
+            assert f'"{code}"' in block, f"the Python example under {code} does not check {code}"
 
 
 @pytest.mark.parametrize(("code", "program"), _blocks("stn-error"), ids=lambda v: str(v)[:8])
@@ -59,12 +72,12 @@ def test_catalogue_program_reports_its_code(
     status = main(["run", str(path)])
     out = capsys.readouterr()
     text = out.out + out.err
-    reported = re.findall(r"(?:error|warning)\[([EW][0-9]{3})\]", text)
-    assert reported, text
     if code.startswith("W"):
         assert f"warning[{code}]" in text, text
+        assert status == 0 and "error[" not in text, text  # a lint does not stop the program
     else:
-        assert reported[0] == code, text
+        reported = re.findall(r"error\[([EW][0-9]{3})\]", text)
+        assert reported and reported[0] == code, text
         assert status in (1, 2), status
         assert "Traceback" not in text
 
@@ -73,3 +86,23 @@ def test_catalogue_program_reports_its_code(
 def test_catalogue_python_blocks_run(source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     exec(compile(source, "docs/errors.md", "exec"), {"__name__": "__docs__"})
+
+
+REPORTS = re.findall(r"```stn-error[^\n]*\n((?:(?!```).)*)```\s*```text\n(.*?)```",
+                     PAGE.read_text(encoding="utf-8"), flags=re.S)
+
+
+def test_the_page_shows_reports() -> None:
+    assert len(REPORTS) >= 5
+
+
+@pytest.mark.parametrize(("program", "report"), REPORTS, ids=lambda v: str(v)[:20])
+def test_shown_report_is_what_symtn_prints(
+    program: str, report: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "example.stn"
+    path.write_bytes(program.encode("utf-8"))
+    main(["run", str(path)])
+    out = capsys.readouterr()
+    printed = (out.out + out.err).strip().replace(str(path), "example.stn")
+    assert printed == report.strip(), f"symtn prints\n{printed}\n\nthe page shows\n{report}"

@@ -332,6 +332,18 @@ def test_node_repr_svg_and_top_level_draw() -> None:
     assert "draw" in symtn.__all__
 
 
+def test_repr_svg_of_an_undrawable_expression_falls_back_to_text() -> None:
+    """Jupyter shows the text of an expression too large to draw (E400) instead of an error."""
+    from symtn.lower.draw.model import MAX_LEAVES
+
+    big = symtn.contract(*[symtn.tensor(f"T{k}", **{f"l{k}": 2}) for k in range(MAX_LEAVES + 1)])
+    with pytest.raises(symtn.SymtnError) as err:
+        draw(big)
+    assert err.value.code == "E400"
+    assert big._repr_svg_() is None
+    assert repr(big).startswith("<")
+
+
 # ------------------------------------------------------------------ CLI and gallery
 def test_cli_draw_formats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = str(ROOT / "symtn" / "examples" / "gradients.stn")

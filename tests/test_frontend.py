@@ -1,4 +1,4 @@
-"""Name resolution, leg and size inference and the error catalogue (NOTATION.md 7-8)."""
+"""Name resolution, leg and size inference and the error catalogue (docs/language.md, docs/errors.md)."""
 
 from __future__ import annotations
 

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# package -> the sibling packages it may import (DESIGN.md section 2)
+# package -> the sibling packages it may import (imports flow forward: frontend, ir, rewrite, diff, lower)
 ALLOWED = {
     "ir": set(),
     "frontend": {"ir"},

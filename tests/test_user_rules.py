@@ -1,4 +1,4 @@
-"""User rewrite rules (NOTATION.md section 9): acceptance, rejection, application, groups, API, CLI."""
+"""User rewrite rules (docs/language.md, "Rewrite rules"): acceptance, rejection, application, API, CLI."""
 
 from __future__ import annotations
 

@@ -37,7 +37,9 @@ class ExtraForms:
         def _relabels(self, env: Env, v: Value, lls: tuple[ast.LegList, ...], what: str) -> Value: ...
 
     def _expectation(self, env: Env, e: ast.Expectation) -> Value:
-        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook (NOTATION 9).
+        """``E[x ~ N(mu, C)](body)``: Wick pairings via the ``expectation`` hook.
+
+        See docs/language.md, "Expectations over Gaussians".
 
         ``x`` must be a declared tensor; the mean ``0`` and the covariance ``I`` (when no value
         is named ``I``) are the zero mean and identity covariance. Errors about the mean, the
@@ -177,12 +179,20 @@ class ExtraForms:
         ``sym_grad(f, S, convention=constrained)``: ``G + G^T - G o I`` (``diff.symmetric``)."""
         conv = "projected"
         for k, v in e.kwargs:
-            if k != "convention" or not isinstance(v, ast.Ref) or v.legs or v.name not in CONVENTIONS:
+            if k == "convention" and not (isinstance(v, ast.Ref) and not v.legs and v.name in CONVENTIONS):
                 raise LegError(
-                    f"sym_grad() takes no keyword argument {k}= with that value",
+                    "sym_grad(): unknown convention: the conventions are "
+                    + " and ".join(CONVENTIONS),
+                    code="E216",
+                    help="write sym_grad(f, S) or sym_grad(f, S, convention=constrained)",
+                )
+            if k != "convention":
+                raise LegError(
+                    f"sym_grad() takes no keyword argument {k}=",
                     code="E212",
                     help="write sym_grad(f, S) or sym_grad(f, S, convention=constrained)",
                 )
+            assert isinstance(v, ast.Ref)
             conv = v.name
         if len(e.args) != 2:
             raise LegError(f"sym_grad takes 2 arguments (f, S), got {len(e.args)}", code="E102")
@@ -255,7 +265,7 @@ def _bubble_around(e: ast.Expr, name: str) -> ast.Expr | None:
 
 
 def choose_new_legs(taken: frozenset[str], slots: tuple[str, ...]) -> tuple[str, ...]:
-    """NOTATION 7.7: each of X's legs keeps its name unless taken, else the first free prime."""
+    """Each of X's legs keeps its name unless taken, else the first free prime (docs/language.md)."""
     chosen: list[str] = []
     for leg in slots:
         name = leg

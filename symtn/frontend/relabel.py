@@ -1,4 +1,4 @@
-"""Leg lists applied to a value: positional relabel, rename, merge, split (NOTATION 7.2)."""
+"""Leg lists applied to a value: positional relabel, rename, merge, split (docs/language.md)."""
 
 from __future__ import annotations
 

@@ -150,6 +150,15 @@ class Resolver:
                             f"not {size_str(size)}",
                             code="E201",
                         )
+                old = env.declared_size(name)
+                if old is not None and old != size and sp.simplify(old - size) != 0:
+                    self.exprs.diag.warn(
+                        "W304",
+                        f"leg {name} is declared again with size {size_str(size)} (it was "
+                        f"{size_str(old)}): tensors declared before keep the old size",
+                        s.pos,
+                        help="give the new leg another name",
+                    )
                 env.legs[name] = size
                 if s.batch:
                     env.batch.add(name)

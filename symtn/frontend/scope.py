@@ -190,7 +190,7 @@ def legs_of(node: Node) -> str:
 
 
 def check_nested(a: Node, b: Node) -> None:
-    """Raise E203 unless one leg set contains the other (NOTATION 7.4)."""
+    """Raise E203 unless one leg set contains the other (docs/language.md, "Sums and scalars")."""
     la, lb = a.legset, b.legset
     if la <= lb or lb <= la:
         return

@@ -46,7 +46,7 @@ def compiled(hidden: int = 32) -> Any:
 
     The size is fixed at generation time so that the contraction order is planned for it: at 32
     units the inner product goes through ``[hidden, hidden]`` Gram matrices (a module generic in
-    ``hidden`` is planned for a large representative size and forms ``[cls, pixel, pixel]``).
+    ``hidden`` picks the same plan at run time, after a check of the input shapes per call).
 
     Attributes used: ``all(X, Y, W, V, U) -> (loss, gW, gV, gU)``, ``logits(X, W, V, U)`` with
     legs ``[batch, cls]``, ``inner(W, V, U, W_b, V_b, U_b)`` (``E[f_c g_c]``, legs ``[cls]``) and

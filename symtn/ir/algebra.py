@@ -29,6 +29,7 @@ from symtn.ir.nodes import (
     arg_symbols,
     as_size,
     network_legs,
+    size_mismatch,
     size_str,
 )
 from symtn.ir.walk import fresh, rename_legs
@@ -142,7 +143,7 @@ def _check_shared_sizes(a: Node, b: Node) -> set[str]:
     shared = set(sa) & set(sb)
     for leg in shared:
         if sa[leg] != sb[leg] and sp.simplify(sa[leg] - sb[leg]) != 0:
-            raise SizeError(f"leg {leg} joins sizes {size_str(sa[leg])} and {size_str(sb[leg])}", code="E201")
+            raise size_mismatch(leg, sa[leg], sb[leg])
     return shared
 
 

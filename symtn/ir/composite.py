@@ -7,7 +7,7 @@ from typing import Any
 import sympy as sp
 
 from symtn.errors import LegError, SizeError
-from symtn.ir.nodes import Node, Sig, Size, _check_legs, as_size, size_str
+from symtn.ir.nodes import Node, Sig, Size, _check_legs, as_size, size_mismatch, size_str
 
 
 def network_legs(factors: tuple[Node, ...]) -> tuple[Sig, dict[str, int]]:
@@ -23,10 +23,7 @@ def network_legs(factors: tuple[Node, ...]) -> tuple[Sig, dict[str, int]]:
         for leg, s in f.sig:
             if leg in count:
                 if s != size[leg] and sp.simplify(s - size[leg]) != 0:
-                    raise SizeError(
-                        f"leg {leg} joins sizes {size_str(size[leg])} and {size_str(s)}",
-                        code="E201",
-                    )
+                    raise size_mismatch(leg, size[leg], s)
                 count[leg] += 1
             else:
                 count[leg] = 1

@@ -74,3 +74,26 @@ def match_softmax(node: Node) -> tuple[Node, list[str], dict[str, str]] | None:
         if set(mapping) == set(t2.legs) and rename_legs(t2, mapping) == t1_named:
             return t1, ax, {leg: name[leg] for leg in t1.legs}
     return None
+
+
+def match_logsumexp(node: Node) -> tuple[list[str], Node] | None:
+    """``(summed legs, T)`` when ``node`` is ``log(delta[a] @ exp(T))``, i.e. ``logsumexp[a](T)``."""
+    if not (_is(node, sp.log(_X0)) and isinstance(node.operands[0], Product)):  # type: ignore[attr-defined]
+        return None
+    inner = node.operands[0]  # type: ignore[attr-defined]
+    sums = [f for f in inner.args if isinstance(f, Delta) and f.order == 1]
+    rest = [f for f in inner.args if not (isinstance(f, Delta) and f.order == 1)]
+    if sums and len(rest) == 1 and _is(rest[0], sp.exp(_X0)) and inner.wires() == {f.legs[0] for f in sums}:
+        return [f.legs[0] for f in sums], rest[0].operands[0]  # type: ignore[attr-defined]
+    return None
+
+
+def match_trace(node: Node) -> tuple[list[str], Node] | None:
+    """``([a, b], T)`` when ``node`` is ``T[a, b] @ delta[a, b]``, i.e. ``trace[a, b](T)``."""
+    if isinstance(node, Product) and len(node.args) == 2:
+        d = [f for f in node.args if isinstance(f, Delta) and f.order == 2]
+        if len(d) == 1 and set(d[0].legs) == node.wires() and len(node.wires()) == 2:
+            other = node.args[0] if node.args[1] is d[0] else node.args[1]
+            if not isinstance(other, Delta):
+                return list(d[0].legs), other
+    return None

@@ -28,7 +28,7 @@ from typing import Any, ClassVar, TypeAlias
 
 import sympy as sp
 
-from symtn.errors import LegError, SizeError
+from symtn.errors import LegError, SizeError, SymtnError
 
 Size: TypeAlias = sp.Expr
 Sig: TypeAlias = tuple[tuple[str, Size], ...]
@@ -64,6 +64,19 @@ def _typed(x: Any) -> Any:
 def size_str(size: Size) -> str:
     """Print a size in the notation's size syntax (``m * n``, ``768``)."""
     return str(size).replace("**", "^")
+
+
+def size_mismatch(leg: str, a: Size, b: Size) -> SizeError:
+    """E201 for a leg joining sizes ``a`` and ``b``; when both print alike (``n`` and ``n``), the
+    help says they are different sympy symbols (a ``sympy.Symbol("n")`` without the positive
+    integer assumptions is not the size ``"n"`` of ``symtn.tensor`` and of ``dim n``)."""
+    help_text = None
+    if size_str(a) == size_str(b):
+        help_text = (
+            f"these are two different sympy symbols named {size_str(a)}: give symbolic sizes as "
+            f"strings (symtn.tensor('x', i='{size_str(a)}')), as `dim {size_str(a)}` does"
+        )
+    return SizeError(f"leg {leg} joins sizes {size_str(a)} and {size_str(b)}", code="E201", help=help_text)
 
 
 class Node:
@@ -175,11 +188,16 @@ class Node:
     def _repr_svg_(self) -> str | None:
         """The expression drawn in graphical notation, for Jupyter (``symtn.draw``).
 
-        The drawing stage is looked up when called, never imported by the IR package.
+        The drawing stage is looked up when called, never imported by the IR package. An
+        expression too large to draw (E400) returns None, so that Jupyter shows its text instead
+        of an error.
         """
         import importlib
 
-        return str(importlib.import_module("symtn.lower.draw").draw(self))
+        try:
+            return str(importlib.import_module("symtn.lower.draw").draw(self))
+        except SymtnError:
+            return None
 
     def __matmul__(self, other: Any) -> Node:
         from symtn.ir import algebra

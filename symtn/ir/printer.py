@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from symtn.ir.fold import match_softmax
+from symtn.ir.fold import match_logsumexp, match_softmax, match_trace
 from symtn.ir.nodes import (
     ONE,
     Bubble,
@@ -290,18 +290,9 @@ class _Printer:
         """Known compositions, printed as the builtin that makes them (exact patterns only):
         ``log(delta[a] @ exp(T))`` -> ``logsumexp[a](T)``, ``T[a, b] @ delta[a, b]`` ->
         ``trace[a, b](T)``."""
-        if isinstance(node, Elementwise) and node.fn == sp.log(_X0) and isinstance(node.operands[0], Product):
-            inner = node.operands[0]
-            sums = [f for f in inner.args if isinstance(f, Delta) and f.order == 1]
-            rest = [f for f in inner.args if not (isinstance(f, Delta) and f.order == 1)]
-            if (
-                sums
-                and len(rest) == 1
-                and isinstance(rest[0], Elementwise)
-                and rest[0].fn == sp.exp(_X0)
-                and inner.wires() == {f.legs[0] for f in sums}
-            ):
-                return self.bubble_text("logsumexp", [f.legs[0] for f in sums], rest[0].operands[0], env)
+        lse = match_logsumexp(node)
+        if lse is not None:
+            return self.bubble_text("logsumexp", lse[0], lse[1], env)
         soft = match_softmax(node)
         if soft is not None:
             operand, ax, names = soft
@@ -311,12 +302,9 @@ class _Printer:
         hooked = self.hooked_fold(node, env)
         if hooked is not None:
             return hooked
-        if isinstance(node, Product) and len(node.args) == 2:
-            d = [f for f in node.args if isinstance(f, Delta) and f.order == 2]
-            if len(d) == 1 and set(d[0].legs) == node.wires() and len(node.wires()) == 2:
-                other = node.args[0] if node.args[1] is d[0] else node.args[1]
-                if not isinstance(other, Delta):
-                    return self.bubble_text("trace", list(d[0].legs), other, env)
+        tr = match_trace(node)
+        if tr is not None:
+            return self.bubble_text("trace", tr[0], tr[1], env)
         return None
 
     def hooked_fold(self, node: Node, env: dict[str, str]) -> str | None:

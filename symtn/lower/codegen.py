@@ -28,7 +28,13 @@ from symtn.ir.nodes import Elementwise, Node, Sum, Tensor
 from symtn.ir.walk import preorder
 from symtn.lower.codegen_backends import BACKENDS
 from symtn.lower.codegen_module import ITEMSIZE, Spec, Target, build, used_tensors
-from symtn.lower.codegen_sizes import SizeFunction, leaked_literal, open_symbols, representative
+from symtn.lower.codegen_sizes import (
+    SMALL_PRIME,
+    SizeFunction,
+    leaked_literal,
+    open_symbols,
+    representative,
+)
 from symtn.lower.emit import Step
 from symtn.lower.sizes import node_symbols
 
@@ -211,6 +217,10 @@ def generate(
     size_of = SizeFunction(given, open_vars, values)
     spec = Spec(BACKENDS[backend](), size_of, params, open_vars, memory_limit, dt, progress)
     spec.runtime_limit = memory_limit if embed_limit else None
+    if opened:
+        small = representative(opened, _fixed_sizes(outs, given), SMALL_PRIME)
+        spec.alternatives = [SizeFunction(given, open_vars, small)]
+        spec.runtime_slicing = backend == "numpy"
     text, steps = build(outs, declared, fnames, combined, spec)
     leak = leaked_literal(text, values.values())
     if leak is not None:

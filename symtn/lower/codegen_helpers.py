@@ -25,6 +25,53 @@ def _sliced_einsum(eq, sliced, path, *ops):
         )
     return result
 ''',
+    "_sliced_contract": '''
+_SLICED = {{}}
+"""(equation, input shapes, limit) -> the cotengra tree that slices it (None: not needed)."""
+
+
+def _sliced_contract(eq, path, *ops):
+    """The einsum ``eq`` along ``path``; when an intermediate of the path would be above
+    MEMORY_LIMIT, cotengra's slicer (imported only then) picks labels for the actual sizes, and
+    the slices are contracted one at a time with every intermediate under the limit. Raises
+    MemoryLimitError (E310) when cotengra is missing or slicing cannot bring it under."""
+    limit = MEMORY_LIMIT if MEMORY_LIMIT is not None else _available_memory() // 2
+    key = (eq, tuple(op.shape for op in ops), limit)
+    if key not in _SLICED:
+        _SLICED[key] = _slice_tree(eq, path, ops, int(limit) // _ITEMSIZE)
+    tree = _SLICED[key]
+    if tree is None:
+        return {xp}.einsum(eq, *ops, optimize=["einsum_path", *path])
+    return tree.contract(list(ops))
+
+
+def _slice_tree(eq, path, ops, entries):
+    """A cotengra tree following ``path``, sliced to ``entries`` per intermediate (None when
+    the path fits unsliced)."""
+    try:
+        import cotengra
+    except ImportError:
+        cotengra = None
+    ins, out = eq.split("->")
+    inputs = [tuple(t) for t in ins.split(",")]
+    sizes = {{c: n for t, op in zip(inputs, ops) for c, n in zip(t, op.shape)}}
+    if cotengra is None:
+        raise MemoryLimitError(
+            f"E310: the contraction {{eq}} (sizes {{sizes}}) needs slicing to stay under the memory "
+            "limit, which needs cotengra (pip install cotengra); or raise MEMORY_LIMIT"
+        )
+    tree = cotengra.ContractionTree.from_path(inputs, tuple(out), sizes, path=[list(p) for p in path])
+    if tree.max_size() <= entries:
+        return None
+    tree = tree.slice(target_size=entries, seed=0)
+    if tree.max_size() > entries:
+        raise MemoryLimitError(
+            f"E310: the contraction {{eq}} (sizes {{sizes}}) still needs an intermediate of "
+            f"{{_bytes(int(tree.max_size()) * _ITEMSIZE)}} after slicing over "
+            f"[{{', '.join(tree.sliced_inds)}}], above the memory limit of {{_bytes(entries * _ITEMSIZE)}}"
+        )
+    return tree
+''',
     "_logsumexp": '''
 def _logsumexp(x, axes, keepdims=False):
     """log(sum(exp(x))) over ``axes``, with the maximum subtracted first (stable)."""

@@ -89,23 +89,43 @@ def _bytes(n):
     return f"{{n:,}} bytes"
 
 
-_CHECKED = set()
+_CHECKED = {{}}
+"""(function, input shapes, MEMORY_LIMIT) -> the index of the plan chosen for them."""
+
+_CHOSEN = {{}}
+"""The same keys -> the intermediates ``(binding, legs, entries)`` of the chosen plan."""
 
 
-def _check_memory(key, intermediates):
-    """Raise MemoryLimitError when an intermediate ``(binding, legs, entries)`` is above the
-    limit; else remember ``key`` (function, input shapes, limit) as checked."""
+def _check_memory(key, plans):
+    """Choose the plan for ``key`` (function, input shapes, limit): of ``plans``, each
+    ``(multiply-adds, intermediates)`` with every intermediate ``(binding, legs, entries)``, the
+    cheapest whose intermediates fit under the limit; else the plan sliced at run time (cost
+    None) when its contractions' results fit. Raises MemoryLimitError otherwise."""
     limit = MEMORY_LIMIT if MEMORY_LIMIT is not None else _available_memory() // 2
-    for binding, legs, entries in intermediates:
-        nbytes = entries * _ITEMSIZE
-        if nbytes > limit:
-            raise MemoryLimitError(
-                f"E310: evaluating binding `{{binding}}` needs an intermediate with legs [{{legs}}] "
-                f"of {{_bytes(nbytes)}}, above the memory limit of {{_bytes(int(limit))}}; set "
-                "MEMORY_LIMIT on the module to raise it, use smaller inputs, or regenerate with "
-                "--size ... --memory-limit ... at generation (numpy code then slices the contraction)"
-            )
-    _CHECKED.add(key)
+
+    def over(items):
+        return next((it for it in items if it[2] * _ITEMSIZE > limit), None)
+
+    ranked = sorted((cost, k) for k, (cost, _) in enumerate(plans) if cost is not None)
+    for _, k in ranked:
+        if over(plans[k][1]) is None:
+            _CHECKED[key], _CHOSEN[key] = k, plans[k][1]
+            return
+    blocked = over(plans[ranked[0][1]][1]) if ranked else None
+    for k, (cost, items) in enumerate(plans):
+        if cost is None:
+            if over(items) is None:
+                _CHECKED[key], _CHOSEN[key] = k, items
+                return
+            blocked = over(items)
+    binding, legs, entries = blocked
+    nbytes = entries * _ITEMSIZE
+    raise MemoryLimitError(
+        f"E310: evaluating binding `{{binding}}` needs an intermediate with legs [{{legs}}] "
+        f"of {{_bytes(nbytes)}}, above the memory limit of {{_bytes(int(limit))}}; set "
+        "MEMORY_LIMIT on the module to raise it, use smaller inputs, or regenerate with "
+        "--size ... --memory-limit ... at generation (numpy code then slices the contraction)"
+    )
 '''
 
 

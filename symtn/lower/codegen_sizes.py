@@ -35,6 +35,11 @@ FIRST_PRIME = 509
 of a typical model, large enough that size-dependent choices (cache-blocked sums, BLAS
 orientation) are made as they would be for real data."""
 
+SMALL_PRIME = 31
+"""A shape-generic function is planned a second time with primes from this one up (31, 37...);
+when the contraction order differs (a Gram matrix of a small hidden layer instead of a large
+outer product), it keeps both plans and picks the cheaper at each call's sizes."""
+
 
 def _src(x: Any) -> str:
     return x.src if isinstance(x, (SizeInt, SizeFloat)) else repr(x)
@@ -206,12 +211,12 @@ def check_determined(names: list[str], determined: set[str]) -> None:
         )
 
 
-def representative(opened: list[str], fixed: Iterable[float]) -> dict[str, int]:
-    """Distinct primes (from :data:`FIRST_PRIME`) for the open symbols, none of which would make
-    a number of the program (a fixed size, a constant) look derived from it."""
+def representative(opened: list[str], fixed: Iterable[float], first: int = FIRST_PRIME) -> dict[str, int]:
+    """Distinct primes (from ``first``) for the open symbols, none of which would make a number
+    of the program (a fixed size, a constant) look derived from it."""
     fixed = [float(v) for v in fixed]
     out: dict[str, int] = {}
-    p = FIRST_PRIME - 1
+    p = first - 1
     for name in opened:
         p = int(sp.nextprime(p))
         while any(_suspicious(v, [p]) for v in fixed):

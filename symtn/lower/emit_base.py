@@ -12,7 +12,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 import opt_einsum
@@ -35,28 +35,13 @@ from symtn.lower.pairwise import PairCache, lower_path, reuse_pairs
 from symtn.lower.paths import Contraction, choose
 from symtn.lower.plan import NetworkPlan, Operand, ReshapeConflict, plan_network
 from symtn.lower.stable import InverseSumExp, exp_argument, inverse_sum_exp
+from symtn.lower.steps import Step
 
 _Member = tuple[float, list[tuple[str, tuple[int, ...]]], tuple[int, ...]]
 """A group member: coefficient, (variable, labels) of its own operands, labels it shares."""
 
 MAX_TERMS = 256
 """Terms a distributed sum is expanded into (nested large sums included) before grouping."""
-
-
-@dataclass(frozen=True)
-class Step:
-    """One planned contraction: its einsum, FLOP count, largest intermediate (entries), the
-    path search that chose it and the legs of the largest intermediate."""
-
-    var: str
-    equation: str
-    flops: int
-    largest: int
-    path: tuple[tuple[int, ...], ...]
-    method: str = ""
-    largest_legs: tuple[str, ...] = ()
-    labels: tuple[tuple[str, str, int], ...] = ()
-    """Every einsum label with its leg name and size (sizes print as source in generic code)."""
 
 
 _VAR = re.compile(r"\bt_\d+\b")
@@ -107,6 +92,7 @@ class EmitterBase:
         self.steps: list[Step] = []
         self.memory_limit: int | None = None
         """Bytes an intermediate may take (float64 entries); above it a contraction is sliced."""
+        self.runtime_slicing = False  # numpy contractions through _sliced_contract (cotengra, run time)
         self.memo: dict[Node, str] = {}
         self.alpha: dict[str, str] = {}
         self.exprs: dict[str, str] = {}
@@ -411,6 +397,9 @@ class EmitterBase:
                 big = max(int(tree.max_size()), math.prod(plan.label_sizes[x] for x in plan.einsum_out))
                 how = f"{c.method}; sliced over [{', '.join(legs)}] in {tree.nslices} slices"
                 self.steps.append(Step(core, eq, flops, big, tuple(path), how, (), _labels(plan)))
+            elif self.runtime_slicing and b.name == "numpy":
+                call = f'{b.helper("_sliced_contract")}("{eq}", {path!r}, {", ".join(ops)})'
+                core, method = self.assign(call, note + "; sliced at run time if over"), "sliced at run time"
             elif b.name == "numpy":  # one numpy statement per pairwise step (no per-call overhead)
                 eq, ops, shapes, path, flops = self._reuse(eq, ops, shapes, path, flops, plan.label_sizes)
                 before = self.count
