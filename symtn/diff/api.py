@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from symtn.diff.recipes import remember
 from symtn.diff.rules import derivative
 from symtn.diff.symmetric import constrain
 from symtn.errors import LegError
@@ -158,6 +159,8 @@ def diff(
         result = _simplify(result)
         if ordered:
             result = with_order(result, (*f.legs, *names))
+    if symmetric is None:
+        remember(result, f, var, names)
     return result
 
 

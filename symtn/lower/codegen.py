@@ -23,6 +23,7 @@ from typing import Any
 
 import sympy as sp
 
+from symtn.lower.backprop import reverse_form
 from symtn.errors import EvaluationError, SymtnError
 from symtn.ir.nodes import Elementwise, Node, Sum, Tensor
 from symtn.ir.walk import preorder
@@ -201,6 +202,7 @@ def generate(
         raise SymtnError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}", code="E300")
     dt = _dtype(dtype)
     outs, declared = targets(source, names, orders)
+    outs = [Target(t.name, reverse_form(t.node) or t.node, t.order) for t in outs]
     given = _given(sizes)
     all_tensors = used_tensors([t.node for t in outs], declared)
     opened = _opened(outs, all_tensors, given)

@@ -163,6 +163,9 @@ class DaskEvaluator(Evaluator):
         fn = elementwise_kernel(node.fn, len(node.operands))
         shape = self.shape(node)
         args = [self._lazy(_align(self.value(o), o.legs, node.legs)) for o in node.operands]
+        if len(args) > 1:  # a broadcast operand (unit axes) gets the full shape: blocks then align
+            args = [a if tuple(a.shape) == shape else self.da.broadcast_to(a, shape) for a in args]
+            args = [a.rechunk(args[0].chunks) for a in args]
         try:  # a rule numpy cannot evaluate fails here, not inside the graph
             probe = np.asarray(fn(*[np.ones((1,) * len(shape), self.dtype) for _ in args]))
         except (NameError, AttributeError) as exc:

@@ -417,7 +417,7 @@ class EmitterBase:
         if len(plan.out_labels) != len(plan.out_shape):
             expr = b.reshape(expr, plan.out_shape)
         if rest != 1 or expr == "1.0":
-            expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{float(rest)!r}")
+            expr = f"{rest!r} * {expr}" if expr != "1.0" else b.asarray(f"{rest!r}")
         return expr if expr.isidentifier() else self.assign(expr)
 
     def _sliced(self, c: Contraction, plan: NetworkPlan) -> tuple[Any, tuple[str, ...]] | None:

@@ -37,6 +37,7 @@ from symtn.ir.nodes import (
     Tensor,
     Zero,
 )
+from symtn.lower.backprop import reverse_form
 from symtn.lower.compiled import Compiled
 from symtn.lower.distribute import error_first, large_sum, split_terms
 from symtn.lower.group_eval import grouped_sum
@@ -520,6 +521,7 @@ def evaluate_many(
         evaluator = DaskEvaluator(values, bound, dtype, limit, chunk_size)
     else:
         evaluator = Evaluator(values, bound, dtype, limit)
+    nodes = {name: reverse_form(node) or node for name, node in nodes.items()}
     evaluator.plan_roots(list(nodes.values()))
     wants: dict[str, tuple[str, ...]] = {}
     for name, node in nodes.items():

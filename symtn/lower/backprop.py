@@ -1,0 +1,313 @@
+"""Reverse-mode derivatives of a scalar: one backward sweep shared by every gradient.
+
+``diff`` (hole-poking, :mod:`symtn.diff.rules`) builds ``d f / d X`` bottom-up, carrying the new
+legs of ``X`` through every node; once simplified it is a sum over the paths from ``X`` to ``f``.
+That is the right form to print and to rewrite, but evaluated as written it is forward mode: the
+error reaching an activation along several paths is contracted once per path.
+
+For a scalar ``f`` this module builds the same derivative as backpropagation does. Every node
+``n`` of ``f`` that depends on a variable gets its *adjoint* ``adj[n] = d f / d n`` (legs of
+``n``), the sum of one contribution per use of ``n``, taken in reverse topological order
+starting from ``adj[f] = 1``:
+
+- a term of a sum ``c * n``: ``c * adj[sum]``;
+- a factor of a network: ``adj[network]`` contracted with the other factors;
+- an operand ``u_i`` of an elementwise ``g(u)``: ``(dg/dx_i)(u) * adj[g]`` entrywise;
+- the operand of a leg-acting bubble: its Jacobian contracted with ``adj[bubble]`` on the
+  produced legs, Hadamard on the lifted ones;
+- ``frozen(...)`` and constants stop the sweep.
+
+``d f / d X`` is then the sum of the adjoints of ``X``'s occurrences, their legs renamed to the new
+legs. Adjoints are IR nodes built once per ``f`` (:func:`sweep` is cached), so the gradients of
+all weights of one loss share them: code generation memoises nodes, so each activation's error is
+computed once, and the cost of all gradients together is a small multiple of the forward pass
+(Griewank & Walther, *Evaluating Derivatives*, 2nd ed., 2008, section 3.2). The forward values the
+adjoints read are the nodes of ``f`` themselves, so they are computed once too.
+
+The result equals ``diff(f, X)`` (not simplified); :mod:`symtn.lower` uses it to evaluate and
+generate gradients of scalars (see :func:`reverse_form`).
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Sequence
+
+import sympy as sp
+
+from symtn.diff.jacobians import jacobian
+from symtn.diff.recipes import recipe
+from symtn.diff.rules import _partial, apply_rule
+from symtn.ir.nodes import (
+    Bubble,
+    Delta,
+    Elementwise,
+    Frozen,
+    Node,
+    Product,
+    Sum,
+    Tensor,
+    Zero,
+    arg_symbols,
+)
+from symtn.ir.walk import fresh, rename_legs
+from symtn.rewrite.alpha import alpha_key
+from symtn.lower.stable import logsumexp_parts, softmax_parts
+
+_Use = tuple[Node, int, Node]
+"""A use of a node: (parent, position among the parent's children, the child as the parent
+has it: the node or a copy with renamed legs)."""
+
+
+def relabel(node: Node, mapping: dict[str, str]) -> Node:
+    """``node`` with free legs renamed by ``mapping`` through identity deltas, so ``node`` itself
+    (a shared adjoint) stays one IR node instead of being rebuilt under new names."""
+    mapping = {a: b for a, b in mapping.items() if a != b}
+    if not mapping:
+        return node
+    sizes = node.sizes
+    tmp = {a: fresh(a) for a in mapping}
+    wired = Product(node, *(Delta(sizes[a], (a, tmp[a])) for a in mapping))
+    return rename_legs(wired, {tmp[a]: b for a, b in mapping.items()})
+
+
+class Sweep:
+    """The adjoints of the nodes of one scalar ``root`` (built on demand, memoised).
+
+    Args:
+        root: a node with no free legs.
+    """
+
+    def __init__(self, root: Node) -> None:
+        self.root = root
+        self.order: list[Node] = []  # children before parents
+        self.uses: dict[Node, list[_Use]] = {}
+        self.kids: dict[Node, list[Node]] = {}
+        reps: dict[str, Node] = {alpha_key(root): root}
+        seen: set[Node] = set()
+        stack: list[tuple[Node, bool]] = [(root, False)]
+        while stack:
+            node, ready = stack.pop()
+            if ready:
+                self.order.append(node)
+                continue
+            if node in seen:
+                continue
+            seen.add(node)
+            stack.append((node, True))
+            self.kids[node] = []
+            for k, child in enumerate(_children(node)):
+                # a renamed copy of a sub-network (``x[t -> s]``) is the same value: one adjoint
+                rep = reps.setdefault(alpha_key(child), child)
+                self.kids[node].append(rep)
+                self.uses.setdefault(rep, []).append((node, k, child))
+                if rep not in seen:
+                    stack.append((rep, False))
+        self.rank = {n: k for k, n in enumerate(self.order)}
+        self.adjoints: dict[Node, Node] = {root: Product()}
+
+    def depends(self, var: Tensor) -> set[Node]:
+        """The nodes of ``root`` whose value depends on the variable ``var``."""
+        out: set[Node] = set()
+        for node in self.order:
+            if isinstance(node, Tensor):
+                if not node.is_const and node.variable is var:
+                    out.add(node)
+            elif any(c in out for c in self.kids[node]):
+                out.add(node)
+        return out
+
+    def adjoint(self, node: Node) -> Node:
+        """``d root / d node`` with ``node``'s legs; every use of ``node`` must depend on the
+        variables asked for so far (true for the ancestors of a variable's occurrences)."""
+        hit = self.adjoints.get(node)
+        if hit is not None:
+            return hit
+        terms: dict[Node, sp.Expr] = {}
+        for parent, k, child in sorted(self.uses.get(node, []), key=lambda u: -self.rank[u[0]]):
+            for c, t in self._contributions(parent, k, self.adjoints[parent]):
+                t = relabel(t, dict(zip(child.legs, node.legs, strict=True)))
+                if not isinstance(t, Zero) and c != 0:
+                    terms[t] = terms.get(t, sp.Integer(0)) + c
+        live = [(c, t) for t, c in terms.items() if c != 0]
+        if not live:
+            out: Node = Zero(node.sig)
+        elif len(live) == 1 and live[0][0] == 1:
+            out = live[0][1]
+        else:
+            out = Sum(tuple(t for _, t in live), tuple(c for c, _ in live))
+        self.adjoints[node] = out
+        return out
+
+    def gradient(self, var: Tensor, new_legs: Sequence[str]) -> Node:
+        """``d root / d var`` with legs ``new_legs`` (one per slot of ``var``, in slot order)."""
+        needed = self.depends(var)
+        for node in reversed(self.order):
+            if node in needed and node is not self.root:
+                self.adjoint(node)
+        slots = [s for s, _ in var.slots]
+        parts: dict[Node, sp.Expr] = {}
+        for node in self.order:
+            if isinstance(node, Tensor) and node in needed:
+                adj = self.adjoints[node] if node is not self.root else Product()
+                if isinstance(adj, Zero):
+                    continue
+                mapping = {leg: new_legs[slots.index(slot)] for leg, (slot, _) in zip(node.legs, node.slots,
+                                                                                         strict=True)}
+                term = relabel(adj, mapping)
+                parts[term] = parts.get(term, sp.Integer(0)) + 1
+        sig = tuple((new, size) for new, (_, size) in zip(new_legs, var.slots, strict=True))
+        live = [(c, t) for t, c in parts.items() if c != 0]
+        if not live:
+            return Zero(sig)
+        if len(live) == 1 and live[0][0] == 1:
+            return live[0][1]
+        return Sum(tuple(t for _, t in live), tuple(c for c, _ in live))
+
+    def _contributions(self, parent: Node, k: int, adj: Node) -> list[tuple[sp.Expr, Node]]:
+        """The terms of ``adj[child]`` that the use ``(parent, k)`` adds."""
+        if isinstance(adj, Zero):
+            return []
+        one = sp.Integer(1)
+        soft = softmax_parts(parent) if isinstance(parent, Product) else None
+        if soft is not None:
+            return [(one, _softmax(parent, soft.summed, soft.rename, adj))]
+        lse = logsumexp_parts(parent) if isinstance(parent, Elementwise) else None
+        if lse is not None:
+            return [(one, _logsumexp(parent, lse[0], lse[1], adj))]
+        if isinstance(parent, Sum):
+            return [(parent.coeffs[k], adj)]
+        if isinstance(parent, Product):
+            others = parent.args[:k] + parent.args[k + 1 :]
+            return [(one, Product(adj, *others))]
+        if isinstance(parent, Elementwise):
+            return self._elementwise(parent, k, adj)
+        if isinstance(parent, Bubble):
+            return _bubble(parent, adj)
+        return []
+
+    @staticmethod
+    def _elementwise(parent: Elementwise, k: int, adj: Node) -> list[tuple[sp.Expr, Node]]:
+        xs = arg_symbols(len(parent.operands) + 1)
+        partial = _partial(parent.fn, xs[k])
+        if partial == 0:
+            return []
+        if not partial.free_symbols:
+            return [(partial, adj)]
+        rule = apply_rule(partial * xs[-1], (*parent.operands, adj))
+        assert isinstance(rule, Node)
+        return [(sp.Integer(1), rule)]
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    """The nodes the sweep sends ``node``'s adjoint to: a softmax or a logsumexp is one unit
+    with its logits as only child (its derivative is then evaluated stably, never through
+    ``exp`` of the logits); ``frozen`` and tensors have none."""
+    if isinstance(node, (Tensor, Frozen)):
+        return ()
+    if isinstance(node, Product):
+        soft = softmax_parts(node)
+        if soft is not None:
+            return (soft.x,)
+    if isinstance(node, Elementwise):
+        lse = logsumexp_parts(node)
+        if lse is not None:
+            return (lse[0],)
+    return node.children
+
+
+def _ones(node: Node, legs: Sequence[str], sizes: dict[str, sp.Expr]) -> Node:
+    """``node`` times ones on ``legs`` (summed over them if ``node`` has them, else broadcast)."""
+    return Product(node, *(Delta(sizes[leg], (leg,)) for leg in legs)) if legs else node
+
+
+def _hadamard(a: Node, b: Node) -> Node:
+    """``a * b`` kept on their shared legs (copy tensors), neither operand rebuilt."""
+    shared = [leg for leg in a.legs if leg in b.legset]
+    if not shared:
+        return Product(a, b)
+    sizes = a.sizes
+    ra = {m: fresh(m) for m in shared}
+    rb = {m: fresh(m) for m in shared}
+    hyper = [Delta(sizes[m], (m, ra[m], rb[m])) for m in shared]
+    return Product(*hyper, relabel(a, ra), relabel(b, rb))
+
+
+def _softmax(node: Node, summed: Sequence[str], rename: dict[str, str], adj: Node) -> Node:
+    """The logits' adjoint of ``s = softmax[L](x)``: ``s * adj - s * sum[L](s * adj)``, read
+    from the (stably computed) ``s``; legs renamed back to the logits' names."""
+    sizes = node.sizes
+    weighted = Elementwise(arg_symbols(2)[0] * arg_symbols(2)[1], (node, adj))
+    mean = _ones(weighted, summed, sizes)
+    grad = Sum((weighted, _hadamard(node, mean)), (1, -1))
+    return relabel(grad, {m: b for b, m in rename.items()})
+
+
+def _logsumexp(node: Node, x: Node, summed: Sequence[str], adj: Node) -> Node:
+    """The argument's adjoint of ``log(sum[L](exp(x)))``: ``exp(x - lse) * adj`` (no overflow)."""
+    sizes = x.sizes
+    x0, x1, x2 = arg_symbols(3)
+    return Elementwise(sp.exp(x0 - x1) * x2, (x, _ones(node, summed, sizes), _ones(adj, summed, sizes)))
+
+
+def _bubble(node: Bubble, adj: Node) -> list[tuple[sp.Expr, Node]]:
+    """``sum_P adj[M, P] J[M, P, L']`` with ``L'`` named ``L`` (Hadamard on the lifted ``M``)."""
+    primes = {c: fresh(c) for c in node.consumed}
+    jac = jacobian(node, primes)
+    if isinstance(jac, Zero):
+        return []
+    lifted = [leg for leg in node.operand.legs if leg not in node.consumed]
+    sizes = node.operand.sizes
+    a = {m: fresh(m) for m in lifted}
+    b = {m: fresh(m) for m in lifted}
+    back = {p: c for c, p in primes.items()}
+    err = relabel(adj, b)
+    pieces = list(zip(jac.coeffs, jac.terms, strict=True)) if isinstance(jac, Sum) else [(sp.Integer(1), jac)]
+    out = []
+    for c, piece in pieces:
+        hyper = [Delta(sizes[m], (m, a[m], b[m])) for m in lifted]
+        out.append((c, relabel(Product(*hyper, err, relabel(piece, a)), back)))
+    return out
+
+
+_SWEEPS: weakref.WeakKeyDictionary[Node, Sweep] = weakref.WeakKeyDictionary()
+
+
+def sweep(root: Node) -> Sweep:
+    """The (cached) backward sweep of the scalar ``root``."""
+    hit = _SWEEPS.get(root)
+    if hit is None:
+        hit = _SWEEPS[root] = Sweep(root)
+    return hit
+
+
+def gradient(f: Node, var: Tensor, new_legs: Sequence[str]) -> Node:
+    """``d f / d var`` of a scalar ``f`` in reverse mode (not simplified).
+
+    Args:
+        f: the scalar (no free legs).
+        var: the declared variable.
+        new_legs: names of the result's legs, one per slot of ``var``.
+
+    Returns:
+        The gradient, legs ``new_legs`` with the sizes of ``var``'s slots; shares its adjoint
+        nodes with every other gradient of ``f``.
+
+    Raises:
+        ValueError: ``f`` has free legs.
+    """
+    if f.legs:
+        raise ValueError(f"reverse mode needs a scalar, not a tensor with legs [{', '.join(f.legs)}]")
+    return sweep(f).gradient(var.variable, tuple(new_legs))
+
+
+def reverse_form(node: Node) -> Node | None:
+    """The reverse-mode form of ``node`` when ``diff`` made it from a scalar, else None."""
+    found = recipe(node)
+    if found is None:
+        return None
+    f, var, new_legs = found
+    return gradient(f, var, new_legs)
+
+
+__all__ = ["Sweep", "gradient", "relabel", "reverse_form", "sweep"]
