@@ -15,7 +15,14 @@ starting from ``adj[f] = 1``:
 - an operand ``u_i`` of an elementwise ``g(u)``: ``(dg/dx_i)(u) * adj[g]`` entrywise;
 - the operand of a leg-acting bubble: its Jacobian contracted with ``adj[bubble]`` on the
   produced legs, Hadamard on the lifted ones;
+- a softmax ``s = softmax[L](x)`` is one unit: ``x`` gets ``s * adj - s * sum[L](s * adj)``,
+  and a ``logsumexp[L](x)`` gives ``x`` the term ``exp(x - lse) * adj``, so no ``exp`` of the
+  logits is ever formed (the forward pass computes ``s`` and ``lse`` stably);
 - ``frozen(...)`` and constants stop the sweep.
+
+A renamed copy of a sub-network (``x[t -> s]`` copies ``x`` under new leg names) is the same value,
+so it shares the adjoint of the original (matched by :func:`symtn.rewrite.alpha.alpha_key`):
+the error reaching ``x`` by both names is added once and travels on once.
 
 ``d f / d X`` is then the sum of the adjoints of ``X``'s occurrences, their legs renamed to the new
 legs. Adjoints are IR nodes built once per ``f`` (:func:`sweep` is cached), so the gradients of
@@ -24,14 +31,16 @@ computed once, and the cost of all gradients together is a small multiple of the
 (Griewank & Walther, *Evaluating Derivatives*, 2nd ed., 2008, section 3.2). The forward values the
 adjoints read are the nodes of ``f`` themselves, so they are computed once too.
 
-The result equals ``diff(f, X)`` (not simplified); :mod:`symtn.lower` uses it to evaluate and
-generate gradients of scalars (see :func:`reverse_form`).
+The result equals ``diff(f, X)`` (not simplified); :mod:`symtn.lower` evaluates and generates
+every derivative ``diff`` made of a scalar this way (see :func:`reverse_form`), while printing,
+checking and rewriting keep the simplified form.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import sympy as sp
 
@@ -51,8 +60,8 @@ from symtn.ir.nodes import (
     arg_symbols,
 )
 from symtn.ir.walk import fresh, rename_legs
-from symtn.rewrite.alpha import alpha_key
 from symtn.lower.stable import logsumexp_parts, softmax_parts
+from symtn.rewrite.alpha import alpha_key
 
 _Use = tuple[Node, int, Node]
 """A use of a node: (parent, position among the parent's children, the child as the parent
@@ -301,13 +310,31 @@ def gradient(f: Node, var: Tensor, new_legs: Sequence[str]) -> Node:
     return sweep(f).gradient(var.variable, tuple(new_legs))
 
 
+_ENABLED = [True]
+
+
+@contextmanager
+def forward_mode() -> Iterator[None]:
+    """Within the block, evaluation and code generation use derivatives as ``diff`` wrote them
+    (the simplified sum over paths), not the backward sweep: a reference for tests."""
+    _ENABLED.append(False)
+    try:
+        yield
+    finally:
+        _ENABLED.pop()
+
+
 def reverse_form(node: Node) -> Node | None:
-    """The reverse-mode form of ``node`` when ``diff`` made it from a scalar, else None."""
-    found = recipe(node)
+    """The reverse-mode form of ``node`` when ``diff`` made it from a scalar, else None.
+
+    The lowering evaluates that form instead of ``node`` (same value, same legs): its cost is a
+    small multiple of evaluating the scalar, however many paths lead from the variable to it.
+    """
+    found = recipe(node) if _ENABLED[-1] else None
     if found is None:
         return None
     f, var, new_legs = found
     return gradient(f, var, new_legs)
 
 
-__all__ = ["Sweep", "gradient", "relabel", "reverse_form", "sweep"]
+__all__ = ["Sweep", "forward_mode", "gradient", "relabel", "reverse_form", "sweep"]

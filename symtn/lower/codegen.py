@@ -23,10 +23,10 @@ from typing import Any
 
 import sympy as sp
 
-from symtn.lower.backprop import reverse_form
 from symtn.errors import EvaluationError, SymtnError
 from symtn.ir.nodes import Elementwise, Node, Sum, Tensor
 from symtn.ir.walk import preorder
+from symtn.lower.backprop import reverse_form
 from symtn.lower.codegen_backends import BACKENDS
 from symtn.lower.codegen_module import ITEMSIZE, Spec, Target, build, used_tensors
 from symtn.lower.codegen_sizes import (
