@@ -38,7 +38,6 @@ checking and rewriting keep the simplified form.
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -47,6 +46,7 @@ import sympy as sp
 from symtn.diff.jacobians import jacobian
 from symtn.diff.recipes import recipe
 from symtn.diff.rules import _partial, apply_rule
+from symtn.ir.composite import ONE
 from symtn.ir.nodes import (
     Bubble,
     Delta,
@@ -177,6 +177,9 @@ class Sweep:
         """The terms of ``adj[child]`` that the use ``(parent, k)`` adds."""
         if isinstance(adj, Zero):
             return []
+        if isinstance(adj, Sum) and len(adj.terms) == 1:  # c * e: the coefficient rides along
+            scale = adj.coeffs[0]
+            return [(scale * c, t) for c, t in self._contributions(parent, k, adj.terms[0])]
         one = sp.Integer(1)
         soft = softmax_parts(parent) if isinstance(parent, Product) else None
         if soft is not None:
@@ -188,6 +191,8 @@ class Sweep:
             return [(parent.coeffs[k], adj)]
         if isinstance(parent, Product):
             others = parent.args[:k] + parent.args[k + 1 :]
+            if adj is ONE:
+                return [(one, others[0] if len(others) == 1 else Product(*others))]
             return [(one, Product(adj, *others))]
         if isinstance(parent, Elementwise):
             return self._elementwise(parent, k, adj)
@@ -279,15 +284,12 @@ def _bubble(node: Bubble, adj: Node) -> list[tuple[sp.Expr, Node]]:
     return out
 
 
-_SWEEPS: weakref.WeakKeyDictionary[Node, Sweep] = weakref.WeakKeyDictionary()
-
-
 def sweep(root: Node) -> Sweep:
-    """The (cached) backward sweep of the scalar ``root``."""
-    hit = _SWEEPS.get(root)
+    """The backward sweep of the scalar ``root``, kept with the node (built once per node)."""
+    hit = root._cache.get("backward sweep")
     if hit is None:
-        hit = _SWEEPS[root] = Sweep(root)
-    return hit
+        hit = root._cache["backward sweep"] = Sweep(root)
+    return hit  # type: ignore[no-any-return]
 
 
 def gradient(f: Node, var: Tensor, new_legs: Sequence[str]) -> Node:
