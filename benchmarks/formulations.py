@@ -2,8 +2,8 @@
 
 Each ``*_PROGRAMS`` maps a formulation name to a program whose binding ``out`` is the
 computation; the closed forms are hand-written numpy. Shared by
-``benchmarks/test_bench_formulations.py`` (timings) and ``tests/test_lower_inline.py`` (values at
-small sizes), so the two check the same programs.
+``benchmarks/test_bench_formulations.py`` (timings) and ``tests/test_lower_inline.py`` /
+``tests/test_backprop.py`` (values at small sizes), so they check the same programs.
 """
 
 from __future__ import annotations
@@ -133,3 +133,47 @@ def mps_overlap(v: dict[str, np.ndarray], sites: int) -> float:
         env = np.einsum("bc,bpd->cpd", env, v[f"A{k}"])
         env = np.einsum("cpd,cpe->de", env, v[f"B{k}"])
     return float(np.einsum("bc,bp,cp->", env, v[f"A{sites}"], v[f"B{sites}"]))
+
+
+# ----------------------------------------------------------------- gradients of a scalar
+MLP_FORMS = {
+    "bindings": """
+        h = tanh(W1 @ X + b1)
+        logits: [batch, cls] = W2 @ h + b2
+        loss = -sum(Y * log_softmax[cls](logits)) / |batch|
+    """,
+    "one expression": """
+        loss = -sum(Y * log_softmax[cls](W2 @ tanh(W1 @ X + b1) + b2)) / |batch|
+    """,
+    "star and arrow": """
+        pre = W1 * X -> [hidden, batch]
+        h = tanh(pre + b1)
+        logits = (W2 * h -> [cls, batch]) + b2
+        loss = -sum[batch, cls](Y * (logits - logsumexp[cls](logits))) / |batch|
+    """,
+    "renamed copies": """
+        h = tanh(W1 @ X + b1)
+        hb = h[batch -> n]
+        logits = (W2 @ hb + b2)[n -> batch]
+        loss = -sum(Y * log_softmax[cls](logits)) / |batch|
+    """,
+}
+MLP_HEAD = """
+dim batch, pixel, hidden, cls
+X: [batch, pixel] const
+Y: [batch, cls] const
+W1: [hidden, pixel]; b1: [hidden]
+W2: [cls, hidden]; b2: [cls]
+"""
+
+
+def mlp_by_hand(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Backpropagation written in numpy (the reference)."""
+    h = np.tanh(v["X"] @ v["W1"].T + v["b1"])  # [batch, hidden]
+    z = h @ v["W2"].T + v["b2"]
+    s = np.exp(z - z.max(axis=1, keepdims=True))
+    s /= s.sum(axis=1, keepdims=True)
+    n = v["X"].shape[0]
+    dz = (s * v["Y"].sum(axis=1, keepdims=True) - v["Y"]) / n
+    dh = dz @ v["W2"] * (1 - h**2)
+    return {"W2": dz.T @ h, "b2": dz.sum(0), "W1": dh.T @ v["X"], "b1": dh.sum(0)}

@@ -13,6 +13,7 @@ import pytest
 import sympy as sp
 
 import symtn
+from benchmarks.formulations import MLP_FORMS, MLP_HEAD, mlp_by_hand
 from symtn.lower.backprop import forward_mode, gradient, reverse_form
 from symtn.lower.codegen import generate
 
@@ -101,49 +102,6 @@ def test_all_transformer_gradients_cost_at_most_four_forward_passes() -> None:
     assert largest * 8 <= 8 * 2**20, largest  # no intermediate above the [h, t, s, e]-free 8 MiB
 
 
-MLP_FORMS = {
-    "bindings": """
-        h = tanh(W1 @ X + b1)
-        logits: [batch, cls] = W2 @ h + b2
-        loss = -sum(Y * log_softmax[cls](logits)) / |batch|
-    """,
-    "one expression": """
-        loss = -sum(Y * log_softmax[cls](W2 @ tanh(W1 @ X + b1) + b2)) / |batch|
-    """,
-    "star and arrow": """
-        pre = W1 * X -> [hidden, batch]
-        h = tanh(pre + b1)
-        logits = (W2 * h -> [cls, batch]) + b2
-        loss = -sum[batch, cls](Y * (logits - logsumexp[cls](logits))) / |batch|
-    """,
-    "renamed copies": """
-        h = tanh(W1 @ X + b1)
-        hb = h[batch -> n]
-        logits = (W2 @ hb + b2)[n -> batch]
-        loss = -sum(Y * log_softmax[cls](logits)) / |batch|
-    """,
-}
-MLP_HEAD = """
-dim batch, pixel, hidden, cls
-X: [batch, pixel] const
-Y: [batch, cls] const
-W1: [hidden, pixel]; b1: [hidden]
-W2: [cls, hidden]; b2: [cls]
-"""
-
-
-def _mlp_by_hand(v: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Backpropagation written in numpy (the reference)."""
-    h = np.tanh(v["X"] @ v["W1"].T + v["b1"])  # [batch, hidden]
-    z = h @ v["W2"].T + v["b2"]
-    s = np.exp(z - z.max(axis=1, keepdims=True))
-    s /= s.sum(axis=1, keepdims=True)
-    n = v["X"].shape[0]
-    dz = (s * v["Y"].sum(axis=1, keepdims=True) - v["Y"]) / n
-    dh = dz @ v["W2"] * (1 - h**2)
-    return {"W2": dz.T @ h, "b2": dz.sum(0), "W1": dh.T @ v["X"], "b1": dh.sum(0)}
-
-
 @pytest.mark.parametrize("form", list(MLP_FORMS))
 def test_mlp_gradients_every_formulation(form: str) -> None:
     text = MLP_HEAD + MLP_FORMS[form] + "".join(f"g{w} = d(loss)/d({w})\n" for w in ["W1", "b1", "W2", "b2"])
@@ -155,7 +113,7 @@ def test_mlp_gradients_every_formulation(form: str) -> None:
         v = {"X": rng.normal(size=(batch, 5)) * 30, "Y": np.eye(4)[rng.integers(0, 4, batch)],
              "W1": rng.normal(size=(6, 5)), "b1": rng.normal(size=6),
              "W2": rng.normal(size=(4, 6)) * 40, "b2": rng.normal(size=4)}
-        want = _mlp_by_hand(v)
+        want = mlp_by_hand(v)
         got = dict(zip(names, ns.all(**{p: v[p] for p in inspect.signature(ns.all).parameters}), strict=True))
         for w in ["W1", "b1", "W2", "b2"]:
             np.testing.assert_allclose(got[f"g{w}"], want[w], rtol=1e-9, atol=1e-10, err_msg=f"{form} {w}")
@@ -223,6 +181,6 @@ def test_cli_grad_writes_a_reverse_mode_module(tmp_path: Any) -> None:
          "W2": rng.normal(size=(10, 32)), "b2": rng.normal(size=10)}
     fn = next(f for k, f in ns.items() if k.startswith("loss_and_d_loss"))
     got = fn(**{p: v[p] for p in inspect.signature(fn).parameters})
-    want = _mlp_by_hand(v)
+    want = mlp_by_hand(v)
     for w, a in zip(["W1", "b1", "W2", "b2"], got[1:], strict=True):
         np.testing.assert_allclose(a, want[w], rtol=1e-9, atol=1e-12, err_msg=w)

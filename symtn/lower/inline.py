@@ -14,7 +14,8 @@ The choice is made per network by the contraction cost model (:func:`symtn.lower
 - *nested*: the network as written, each nested product materialised;
 
 then, from the cheapest, one product at a time is opened (its factors inlined, its own nested
-products kept) while that lowers the cost.
+products kept) while that lowers the cost. A product of one dense factor and copy tensors (a
+broadcast, a relabelling: the form of many backpropagated errors) is always inlined.
 
 A materialised product costs its own (recursively chosen) contraction, divided by the number of
 networks that use it (shared work is done once, and a value computed already costs nothing).
@@ -160,6 +161,8 @@ class Inliner:
         factors = list(factors)
         if not any(inlinable(f) for f in factors):
             return factors
+        if any(_relabelling(f) for f in factors):  # never worth a value of its own
+            factors = flatten(factors, lambda f: not _relabelling(f))
         had = frozenset(f for f in factors if inlinable(f) and self.have(f))
         key = (tuple(factors), tuple(out_legs), had, self._signature(factors))
         hit = _CHOICES.get(key)
@@ -215,6 +218,14 @@ class Inliner:
 
 CACHE_SIZE = 4096
 _CHOICES: dict[Any, list[Node]] = {}
+
+
+def _relabelling(node: Node) -> bool:
+    """A product of one dense factor and copy tensors: that factor broadcast over new legs
+    (ones), summed, renamed or put on a diagonal. Inlined always: it repeats no work, and as a
+    value of its own it would be an array the contraction reads entry by entry (a broadcast
+    operand keeps numpy's einsum off BLAS)."""
+    return inlinable(node) and _dense(node.args) == 1
 
 
 def _dense(factors: Sequence[Node]) -> int:
