@@ -185,7 +185,7 @@ class Sweep:
         if soft is not None:
             return [(one, _softmax(parent, soft.summed, soft.rename, adj))]
         lse = logsumexp_parts(parent) if isinstance(parent, Elementwise) else None
-        if lse is not None:
+        if lse is not None and isinstance(parent, Elementwise):
             return [(one, _logsumexp(parent, lse[0], lse[1], adj))]
         if isinstance(parent, Sum):
             return [(parent.coeffs[k], adj)]
@@ -257,11 +257,20 @@ def _softmax(node: Node, summed: Sequence[str], rename: dict[str, str], adj: Nod
     return relabel(grad, {m: b for b, m in rename.items()})
 
 
-def _logsumexp(node: Node, x: Node, summed: Sequence[str], adj: Node) -> Node:
-    """The argument's adjoint of ``log(sum[L](exp(x)))``: ``exp(x - lse) * adj`` (no overflow)."""
+def _logsumexp(node: Elementwise, x: Node, summed: Sequence[str], adj: Node) -> Node:
+    """The argument's adjoint of ``lse = log(sum[L](exp(x)))``: ``exp(x) / sum[L](exp(x)) * adj``,
+    Hadamard on the kept legs. Written as that network (the exponentials and the inverse of
+    their sum as factors), the lowering shifts both by the maximum, reusing the forward pass's
+    shifted exponentials: no overflow, no second ``exp`` of the logits."""
+    (total,) = node.operands  # sum[L](exp(x)), legs M
+    (exp_x,) = [f for f in total.args if isinstance(f, Elementwise)]
+    inverse = Elementwise(arg_symbols(1)[0] ** -1, (total,))
+    kept = [leg for leg in x.legs if leg not in summed]
     sizes = x.sizes
-    x0, x1, x2 = arg_symbols(3)
-    return Elementwise(sp.exp(x0 - x1) * x2, (x, _ones(node, summed, sizes), _ones(adj, summed, sizes)))
+    names = [{m: fresh(m) for m in kept} for _ in range(3)]
+    hyper = [Delta(sizes[m], (m, *(n[m] for n in names))) for m in kept]
+    parts = (rename_legs(exp_x, names[0]), rename_legs(inverse, names[1]), relabel(adj, names[2]))
+    return Product(*hyper, *parts)
 
 
 def _bubble(node: Bubble, adj: Node) -> list[tuple[sp.Expr, Node]]:
