@@ -11,6 +11,7 @@ from pathlib import Path
 
 from symtn.checking import CheckResult, decide
 from symtn.diff import diff
+from symtn.diff.recipes import recipe, remember
 from symtn.errors import SymtnError, SymtnSyntaxError
 from symtn.frontend.ast import Deriv
 from symtn.frontend.resolve import CheckStmt, Resolved, ShowStmt, resolve
@@ -93,6 +94,10 @@ class Program:
         self.bindings: dict[str, Node] = {
             k: with_order(v.node, self.order(k)) for k, v in resolved.bindings.items()
         }
+        for k, v in resolved.bindings.items():  # laid out anew, a derivative is still one
+            made = recipe(v.node)
+            if made is not None and self.bindings[k] is not v.node:
+                remember(self.bindings[k], *made)
         self.tensors: dict[str, Tensor] = dict(resolved.tensors)
         self.warnings: list[SymtnError] = list(resolved.warnings)
         self.rules: dict[str, list[UserRule]] = {k: list(v) for k, v in resolved.rules.items()}
