@@ -20,6 +20,7 @@ from symtn.diff.recipes import remember
 from symtn.diff.rules import derivative
 from symtn.diff.symmetric import constrain
 from symtn.errors import LegError
+from symtn.ir.depth import allow_deep_nesting
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.order import with_order
 from symtn.ir.walk import fresh, rename_legs
@@ -102,6 +103,7 @@ def _simplify(node: Node) -> Node:
     return result
 
 
+@allow_deep_nesting
 def diff(
     f: Node,
     wrt: Node,

@@ -24,6 +24,7 @@ from typing import Any
 import sympy as sp
 
 from symtn.errors import EvaluationError, SymtnError
+from symtn.ir.depth import allow_deep_nesting
 from symtn.ir.nodes import Elementwise, Node, Sum, Tensor
 from symtn.ir.walk import preorder
 from symtn.lower.backprop import reverse_form
@@ -173,6 +174,7 @@ def planning_sizes(
     return representative(opened, _fixed_sizes(outs, given))
 
 
+@allow_deep_nesting
 def generate(
     source: Any,
     names: Sequence[str] | None = None,

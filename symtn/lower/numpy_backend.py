@@ -23,6 +23,7 @@ import sympy as sp
 from opt_einsum import get_symbol
 
 from symtn.errors import EvaluationError, NoRuleError, SymtnError
+from symtn.ir.depth import allow_deep_nesting
 from symtn.ir.nodes import (
     Bubble,
     Delta,
@@ -474,6 +475,7 @@ def evaluate(
     )[""]
 
 
+@allow_deep_nesting
 def evaluate_many(
     nodes: Mapping[str, Node],
     values: Mapping[str, Any],

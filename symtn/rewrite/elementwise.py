@@ -6,6 +6,8 @@ the same free legs and sizes, or None.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sympy as sp
 
 from symtn.ir import algebra
@@ -57,12 +59,32 @@ def _rebuild(fn: sp.Expr, operands: list[Node], mapping: dict[sp.Symbol, sp.Expr
     return Elementwise(new, tuple(operands))
 
 
+MAX_FOLD_DEPTH = 3
+"""Function applications a folded rule may nest (``tanh(tanh(tanh(x)))``). Deeper compositions
+stay separate elementwise nodes: sympy re-evaluates a function of a deep argument at a cost that
+grows steeply with the depth (a 10-fold ``tanh`` took 30 s to differentiate), and the lowering
+computes a chain of nodes as fast as one folded rule."""
+
+
+@lru_cache(maxsize=4096)
+def call_depth(expr: sp.Expr) -> int:
+    """How deeply function applications nest in ``expr`` (``x0 + 1``: 0, ``exp(tanh(x0))``: 2)."""
+    if expr.is_Atom:
+        return 0
+    inner = max((call_depth(a) for a in expr.args), default=0)
+    return inner + (1 if isinstance(expr, sp.Function) else 0)
+
+
 def fold(node: Elementwise) -> Node | None:
-    """``f(.., g(y..), ..) = (f o g)(.., y.., ..)``: substitute an inner rule into the outer.
+    """``f(.., g(y..), ..) = (f o g)(.., y.., ..)``: substitute an inner rule into the outer,
+    unless the result would nest more than :data:`MAX_FOLD_DEPTH` function applications.
 
     Terminates: the nesting depth of Elementwise nodes decreases.
     """
     if not any(isinstance(o, Elementwise) for o in node.operands):
+        return None
+    inner_depth = max(call_depth(o.fn) for o in node.operands if isinstance(o, Elementwise))
+    if call_depth(node.fn) + inner_depth > MAX_FOLD_DEPTH:
         return None
     xs = arg_symbols(len(node.operands))
     temp: list[sp.Symbol] = []
@@ -70,7 +92,7 @@ def fold(node: Elementwise) -> Node | None:
     mapping: dict[sp.Symbol, sp.Expr] = {}
 
     def slot(o: Node) -> sp.Symbol:
-        d = sp.Dummy(f"t{len(temp)}")
+        d = sp.Symbol(f"_fold{len(temp)}", real=True)  # fixed names: sympy caches compositions
         temp.append(d)
         operands.append(o)
         return d

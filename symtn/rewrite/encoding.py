@@ -29,15 +29,13 @@ their slots keep distinct roles, which is exact.
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import networkx as nx
 import sympy as sp
 
+from symtn.ir.depth import deep_recursion
 from symtn.ir.nodes import (
     Bubble,
     Delta,
@@ -54,17 +52,6 @@ from symtn.ir.nodes import (
 )
 
 FLIP = {">": "<", ">=": "<="}
-
-
-@contextmanager
-def deep_recursion(limit: int = 100_000) -> Iterator[None]:
-    """Temporarily raise the interpreter's recursion limit for deep expression trees."""
-    old = sys.getrecursionlimit()
-    sys.setrecursionlimit(max(old, limit))
-    try:
-        yield
-    finally:
-        sys.setrecursionlimit(old)
 
 
 @lru_cache(maxsize=4096)

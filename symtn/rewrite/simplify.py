@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
+from symtn.ir.depth import allow_deep_nesting
 from symtn.ir.nodes import Frozen, Node, Product, Sum
 from symtn.rewrite.canonical import deep_recursion, sort_key
 from symtn.rewrite.powers import free_antisymmetric
@@ -113,6 +114,7 @@ class Simplifier:
         return canonical_order(node)
 
 
+@allow_deep_nesting
 def simplify(
     node: Node, *, expand: bool = False, max_terms: int = MAX_TERMS, rules: Sequence[UserRule] = ()
 ) -> Node:
