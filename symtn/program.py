@@ -11,7 +11,6 @@ from pathlib import Path
 
 from symtn.checking import CheckResult, decide
 from symtn.diff import diff
-from symtn.diff.recipes import recipe, remember
 from symtn.errors import SymtnError, SymtnSyntaxError
 from symtn.frontend.ast import Deriv
 from symtn.frontend.resolve import CheckStmt, Resolved, ShowStmt, resolve
@@ -21,6 +20,7 @@ from symtn.frontend.written import written_legs
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.order import binding_order, with_order
 from symtn.ir.printer import to_notation
+from symtn.ir.recipes import carry
 from symtn.rewrite import expand, factor, simplify
 from symtn.rewrite.gaussian import expectation
 from symtn.rewrite.user_rules import UserRule
@@ -95,9 +95,7 @@ class Program:
             k: with_order(v.node, self.order(k)) for k, v in resolved.bindings.items()
         }
         for k, v in resolved.bindings.items():  # laid out anew, a derivative is still one
-            made = recipe(v.node)
-            if made is not None and self.bindings[k] is not v.node:
-                remember(self.bindings[k], *made)
+            carry(v.node, self.bindings[k])
         self.tensors: dict[str, Tensor] = dict(resolved.tensors)
         self.warnings: list[SymtnError] = list(resolved.warnings)
         self.rules: dict[str, list[UserRule]] = {k: list(v) for k, v in resolved.rules.items()}

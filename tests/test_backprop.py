@@ -221,3 +221,14 @@ def test_every_example_gradient_agrees_with_the_path_sum(path: Any, names: list[
             np.testing.assert_allclose(got[ok], want[ok], rtol=1e-8, atol=1e-10, err_msg=name)
             checked += 1
     assert checked, names
+
+
+def test_simplified_gradient_keeps_the_sweep() -> None:
+    x = symtn.tensor("x", i=3)
+    A = symtn.tensor("A", i=3, j=3)
+    g = symtn.simplify(symtn.diff(symtn.sum(symtn.tanh(A @ x.rename(i="j"))), A))
+    assert reverse_form(g) is not None
+    rng = np.random.default_rng(6)
+    v = {"x": rng.normal(size=3), "A": rng.normal(size=(3, 3))}
+    want = np.outer(1 - np.tanh(v["A"] @ v["x"]) ** 2, v["x"])
+    np.testing.assert_allclose(symtn.evaluate(g, v, order=("i", "j")), want, rtol=1e-12)

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from symtn.diff.recipes import remember
 from symtn.diff.rules import derivative
 from symtn.diff.symmetric import constrain
 from symtn.errors import LegError
 from symtn.ir.depth import allow_deep_nesting
 from symtn.ir.nodes import Node, Tensor
 from symtn.ir.order import with_order
+from symtn.ir.recipes import remember
 from symtn.ir.walk import fresh, rename_legs
 
 

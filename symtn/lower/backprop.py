@@ -44,7 +44,6 @@ from contextlib import contextmanager
 import sympy as sp
 
 from symtn.diff.jacobians import jacobian
-from symtn.diff.recipes import recipe
 from symtn.diff.rules import _partial, apply_rule
 from symtn.ir.composite import ONE
 from symtn.ir.nodes import (
@@ -59,6 +58,7 @@ from symtn.ir.nodes import (
     Zero,
     arg_symbols,
 )
+from symtn.ir.recipes import recipe
 from symtn.ir.walk import fresh, rename_legs
 from symtn.lower.stable import logsumexp_parts, softmax_parts
 from symtn.rewrite.alpha import alpha_key

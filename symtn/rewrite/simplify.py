@@ -20,6 +20,7 @@ import sympy as sp
 
 from symtn.ir.depth import allow_deep_nesting
 from symtn.ir.nodes import Frozen, Node, Product, Sum
+from symtn.ir.recipes import carry
 from symtn.rewrite.canonical import deep_recursion, sort_key
 from symtn.rewrite.powers import free_antisymmetric
 from symtn.rewrite.rules import MAX_TERMS, PREPARE, Rule, rule_table
@@ -159,7 +160,7 @@ def simplify(
         if signed is out:
             break
         out = run(signed)
-    return out
+    return carry(node, out)  # a simplified derivative still evaluates by the backward sweep
 
 
 def expand(node: Node, max_terms: int = MAX_TERMS) -> Node:

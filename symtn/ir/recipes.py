@@ -2,7 +2,8 @@
 
 ``diff(f, X)`` returns the simplified derivative: the form to print and to rewrite. For a scalar
 ``f`` it also records ``(f, X, new legs)`` here, keyed by the result (nodes are immutable and
-interned, so the record is a fact about the value: the node *is* ``d f / d X``). The lowering
+interned, so the record is a fact about the value: the node *is* ``d f / d X``). A simplified or
+re-laid-out derivative carries the record over (:func:`carry`). The lowering
 (:mod:`symtn.lower.backprop`) reads it back to evaluate the derivative in reverse mode, one
 backward sweep shared by every gradient of ``f``.
 """
@@ -26,9 +27,18 @@ def remember(result: Node, f: Node, var: Tensor, new_legs: Sequence[str]) -> Non
         _RECIPES[result] = (f, var.variable, tuple(new_legs))
 
 
+def carry(old: Node, new: Node) -> Node:
+    """Record for ``new`` the recipe of ``old`` (the same value: a simplified or re-laid-out
+    derivative is still that derivative); returns ``new``."""
+    found = _RECIPES.get(old)
+    if found is not None and new is not old and new.legset == old.legset:
+        _RECIPES[new] = found
+    return new
+
+
 def recipe(node: Node) -> Recipe | None:
     """``(f, X, new legs)`` when ``node`` was made by ``diff`` of a scalar ``f``, else None."""
     return _RECIPES.get(node)
 
 
-__all__ = ["Recipe", "recipe", "remember"]
+__all__ = ["Recipe", "carry", "recipe", "remember"]
