@@ -70,7 +70,9 @@ FUNCTION_NAMES = {
 }
 
 
-def _num(x: sp.Expr) -> tuple[str, int]:
+def signed_number(x: sp.Expr, fraction: Callable[[int, int], tuple[str, int]]) -> tuple[str, int] | None:
+    """An integer, rational or float as ``(text, precedence)``; a rational ``p/q`` that is no
+    short decimal is ``fraction(|p|, q)`` with the sign in front. None for anything else."""
     if x.is_Integer:
         v = int(x)
         return (str(v), ATOM) if v >= 0 else (f"-{-v}", NEG)
@@ -79,11 +81,18 @@ def _num(x: sp.Expr) -> tuple[str, int]:
         dec = _decimal(abs(p), q)
         if dec is not None:
             return (f"-{dec}", NEG) if p < 0 else (dec, ATOM)
-        body = f"{abs(p)}/{q}"
-        return (f"-{body}", NEG) if p < 0 else (body, MUL)
+        body, prec = fraction(abs(p), q)
+        return (f"-{body}", NEG) if p < 0 else (body, prec)
     if x.is_Float:
         text = repr(float(x))
         return (text, NEG) if text.startswith("-") else (text, ATOM)
+    return None
+
+
+def _num(x: sp.Expr) -> tuple[str, int]:
+    found = signed_number(x, lambda p, q: (f"{p}/{q}", MUL))
+    if found is not None:
+        return found
     if x is sp.pi:
         return ("3.141592653589793", ATOM)
     if x is sp.E:

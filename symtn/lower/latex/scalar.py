@@ -16,9 +16,7 @@ from collections.abc import Callable
 
 import sympy as sp
 
-from symtn.ir.printer import _decimal, _equality, _gelu_argument, _sides
-
-ADD, MUL, NEG, POW, ATOM = 2, 3, 4, 5, 6
+from symtn.ir.printer import ADD, ATOM, MUL, NEG, POW, _equality, _gelu_argument, _sides, signed_number
 
 Leaf = Callable[[sp.Symbol], "tuple[str, int]"]
 
@@ -80,18 +78,9 @@ def leg_latex(leg: str) -> str:
 
 def number_latex(x: sp.Expr) -> tuple[str, int]:
     """A number (or a size expression without argument symbols) as LaTeX, with its precedence."""
-    if x.is_Integer:
-        return (str(int(x)), ATOM) if int(x) >= 0 else (str(int(x)), NEG)
-    if x.is_Rational:
-        p, q = int(x.p), int(x.q)  # type: ignore[attr-defined]
-        dec = _decimal(abs(p), q)
-        if dec is not None:
-            return (f"-{dec}", NEG) if p < 0 else (dec, ATOM)
-        body = rf"\frac{{{abs(p)}}}{{{q}}}"
-        return (f"-{body}", NEG) if p < 0 else (body, ATOM)
-    if x.is_Float:
-        text = repr(float(x))
-        return (text, NEG) if text.startswith("-") else (text, ATOM)
+    found = signed_number(x, lambda p, q: (rf"\frac{{{p}}}{{{q}}}", ATOM))
+    if found is not None:
+        return found
     text = sp.latex(x)
     return (text, ATOM if x.is_Atom else MUL)
 
