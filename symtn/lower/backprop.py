@@ -53,6 +53,7 @@ from symtn.ir.nodes import (
     Frozen,
     Node,
     Product,
+    Sig,
     Sum,
     Tensor,
     Zero,
@@ -60,7 +61,7 @@ from symtn.ir.nodes import (
 )
 from symtn.ir.recipes import recipe
 from symtn.ir.walk import fresh, rename_legs
-from symtn.lower.stable import logsumexp_parts, softmax_parts
+from symtn.lower.stable import SoftmaxParts, logsumexp_parts, softmax_parts
 from symtn.rewrite.alpha import alpha_key
 
 _Use = tuple[Node, int, Node]
@@ -92,6 +93,7 @@ class Sweep:
         self.order: list[Node] = []  # children before parents
         self.uses: dict[Node, list[_Use]] = {}
         self.kids: dict[Node, list[Node]] = {}
+        self.units: dict[Node, _Unit] = {}  # softmax / logsumexp nodes, matched once
         reps: dict[str, Node] = {alpha_key(root): root}
         seen: set[Node] = set()
         stack: list[tuple[Node, bool]] = [(root, False)]
@@ -105,7 +107,10 @@ class Sweep:
             seen.add(node)
             stack.append((node, True))
             self.kids[node] = []
-            for k, child in enumerate(_children(node)):
+            unit = _unit(node)
+            if unit is not None:
+                self.units[node] = unit
+            for k, child in enumerate(_children(node, unit)):
                 # a renamed copy of a sub-network (``x[t -> s]``) is the same value: one adjoint
                 rep = reps.setdefault(alpha_key(child), child)
                 self.kids[node].append(rep)
@@ -138,14 +143,7 @@ class Sweep:
                 t = relabel(t, dict(zip(child.legs, node.legs, strict=True)))
                 if not isinstance(t, Zero) and c != 0:
                     terms[t] = terms.get(t, sp.Integer(0)) + c
-        live = [(c, t) for t, c in terms.items() if c != 0]
-        if not live:
-            out: Node = Zero(node.sig)
-        elif len(live) == 1 and live[0][0] == 1:
-            out = live[0][1]
-        else:
-            out = Sum(tuple(t for _, t in live), tuple(c for c, _ in live))
-        self.adjoints[node] = out
+        out = self.adjoints[node] = _total(terms, node.sig)
         return out
 
     def gradient(self, var: Tensor, new_legs: Sequence[str]) -> Node:
@@ -166,12 +164,7 @@ class Sweep:
                 term = relabel(adj, mapping)
                 parts[term] = parts.get(term, sp.Integer(0)) + 1
         sig = tuple((new, size) for new, (_, size) in zip(new_legs, var.slots, strict=True))
-        live = [(c, t) for t, c in parts.items() if c != 0]
-        if not live:
-            return Zero(sig)
-        if len(live) == 1 and live[0][0] == 1:
-            return live[0][1]
-        return Sum(tuple(t for _, t in live), tuple(c for c, _ in live))
+        return _total(parts, sig)
 
     def _contributions(self, parent: Node, k: int, adj: Node) -> list[tuple[sp.Expr, Node]]:
         """The terms of ``adj[child]`` that the use ``(parent, k)`` adds."""
@@ -181,12 +174,11 @@ class Sweep:
             scale = adj.coeffs[0]
             return [(scale * c, t) for c, t in self._contributions(parent, k, adj.terms[0])]
         one = sp.Integer(1)
-        soft = softmax_parts(parent) if isinstance(parent, Product) else None
-        if soft is not None:
-            return [(one, _softmax(parent, soft.summed, soft.rename, adj))]
-        lse = logsumexp_parts(parent) if isinstance(parent, Elementwise) else None
-        if lse is not None and isinstance(parent, Elementwise):
-            return [(one, _logsumexp(parent, lse[0], lse[1], adj))]
+        unit = self.units.get(parent)
+        if isinstance(unit, SoftmaxParts):
+            return [(one, _softmax(parent, unit.summed, unit.rename, adj))]
+        if unit is not None and isinstance(parent, Elementwise):
+            return [(one, _logsumexp(parent, unit[0], unit[1], adj))]
         if isinstance(parent, Sum):
             return [(parent.coeffs[k], adj)]
         if isinstance(parent, Product):
@@ -213,21 +205,50 @@ class Sweep:
         return [(sp.Integer(1), rule)]
 
 
-def _children(node: Node) -> tuple[Node, ...]:
+_Unit = SoftmaxParts | tuple[Node, tuple[str, ...]]
+"""A softmax (its parts) or a logsumexp (logits, summed legs): one unit of the sweep."""
+
+
+def _unit(node: Node) -> _Unit | None:
+    """The parts of ``node`` if it is a softmax or a logsumexp, else None."""
+    if isinstance(node, Product):
+        return softmax_parts(node)
+    if isinstance(node, Elementwise):
+        return logsumexp_parts(node)
+    return None
+
+
+def _children(node: Node, unit: _Unit | None) -> tuple[Node, ...]:
     """The nodes the sweep sends ``node``'s adjoint to: a softmax or a logsumexp is one unit
     with its logits as only child (its derivative is then evaluated stably, never through
     ``exp`` of the logits); ``frozen`` and tensors have none."""
     if isinstance(node, (Tensor, Frozen)):
         return ()
-    if isinstance(node, Product):
-        soft = softmax_parts(node)
-        if soft is not None:
-            return (soft.x,)
-    if isinstance(node, Elementwise):
-        lse = logsumexp_parts(node)
-        if lse is not None:
-            return (lse[0],)
+    if isinstance(unit, SoftmaxParts):
+        return (unit.x,)
+    if unit is not None:
+        return (unit[0],)
     return node.children
+
+
+def _total(terms: dict[Node, sp.Expr], sig: Sig) -> Node:
+    """``sum c * t`` over ``terms`` (t -> c), zero terms dropped; a nested sum stays one term
+    (an adjoint shared by several uses is computed once)."""
+    live = [(c, t) for t, c in terms.items() if c != 0]
+    if not live:
+        return Zero(sig)
+    if len(live) == 1 and live[0][0] == 1:
+        return live[0][1]
+    return Sum(tuple(t for _, t in live), tuple(c for c, _ in live))
+
+
+def _hyper(
+    legs: Sequence[str], sizes: dict[str, sp.Expr], parts: int
+) -> tuple[list[Node], list[dict[str, str]]]:
+    """Copy tensors joining ``parts`` operands on ``legs`` (Hadamard, the legs kept), and for each
+    operand the fresh names its copies of the legs take."""
+    names = [{m: fresh(m) for m in legs} for _ in range(parts)]
+    return [Delta(sizes[m], (m, *(n[m] for n in names))) for m in legs], names
 
 
 def _ones(node: Node, legs: Sequence[str], sizes: dict[str, sp.Expr]) -> Node:
@@ -240,10 +261,7 @@ def _hadamard(a: Node, b: Node) -> Node:
     shared = [leg for leg in a.legs if leg in b.legset]
     if not shared:
         return Product(a, b)
-    sizes = a.sizes
-    ra = {m: fresh(m) for m in shared}
-    rb = {m: fresh(m) for m in shared}
-    hyper = [Delta(sizes[m], (m, ra[m], rb[m])) for m in shared]
+    hyper, (ra, rb) = _hyper(shared, a.sizes, 2)
     return Product(*hyper, relabel(a, ra), relabel(b, rb))
 
 
@@ -266,9 +284,7 @@ def _logsumexp(node: Elementwise, x: Node, summed: Sequence[str], adj: Node) -> 
     (exp_x,) = [f for f in total.args if isinstance(f, Elementwise)]
     inverse = Elementwise(arg_symbols(1)[0] ** -1, (total,))
     kept = [leg for leg in x.legs if leg not in summed]
-    sizes = x.sizes
-    names = [{m: fresh(m) for m in kept} for _ in range(3)]
-    hyper = [Delta(sizes[m], (m, *(n[m] for n in names))) for m in kept]
+    hyper, names = _hyper(kept, x.sizes, 3)
     parts = (rename_legs(exp_x, names[0]), rename_legs(inverse, names[1]), relabel(adj, names[2]))
     return Product(*hyper, *parts)
 
@@ -280,17 +296,11 @@ def _bubble(node: Bubble, adj: Node) -> list[tuple[sp.Expr, Node]]:
     if isinstance(jac, Zero):
         return []
     lifted = [leg for leg in node.operand.legs if leg not in node.consumed]
-    sizes = node.operand.sizes
-    a = {m: fresh(m) for m in lifted}
-    b = {m: fresh(m) for m in lifted}
+    hyper, (a, b) = _hyper(lifted, node.operand.sizes, 2)
     back = {p: c for c, p in primes.items()}
     err = relabel(adj, b)
     pieces = list(zip(jac.coeffs, jac.terms, strict=True)) if isinstance(jac, Sum) else [(sp.Integer(1), jac)]
-    out = []
-    for c, piece in pieces:
-        hyper = [Delta(sizes[m], (m, a[m], b[m])) for m in lifted]
-        out.append((c, relabel(Product(*hyper, err, relabel(piece, a)), back)))
-    return out
+    return [(c, relabel(Product(*hyper, err, relabel(piece, a)), back)) for c, piece in pieces]
 
 
 def sweep(root: Node) -> Sweep:
