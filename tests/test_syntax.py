@@ -248,11 +248,29 @@ def test_soft_keywords() -> None:
     assert isinstance(expr_of("dim @ check"), ast.BinOp)
 
 
-def test_implicit_line_joining_and_continuation() -> None:
+JOINED = """dim n
+leg t, s, a : n
+X: [t, a]
+A1, A2: [t, s]
+W: [a, a]
+y: [t, a] = X
+check y == (                       # newlines inside (...) are ignored
+    X
+    + A1 @ X[t -> s]
+    + A2 @ X[t -> s] @ W
+)
+"""
+
+
+def _joined_sources() -> list[str]:
+    """A program of our own, and the corpus's path-expansion example when ``../shared`` is there."""
     path = SHARED / "examples" / "11_path_expansion.stn"
-    if not path.is_file():
-        pytest.skip("shared/ folder not available")
-    stmts = parse_text(path.read_text(encoding="utf-8")).stmts
+    return [JOINED] + ([path.read_text(encoding="utf-8")] if path.is_file() else [])
+
+
+@pytest.mark.parametrize("source", _joined_sources(), ids=lambda s: "own" if s is JOINED else "corpus")
+def test_implicit_line_joining_and_continuation(source: str) -> None:
+    stmts = parse_text(source).stmts
     checks = [s for s in stmts if isinstance(s, ast.Check)]
     assert len(checks) == 1 and isinstance(checks[0].right, ast.Group)
     assert checks[0].right.pos[0] < checks[0].right.pos[2]  # spans several lines
@@ -283,13 +301,24 @@ def test_unicode_matches_ascii() -> None:
     assert isinstance(outer, ast.BinOp) and outer.op == "outer" and outer.spelling == "⊗"
 
 
-def test_unicode_example_file() -> None:
+UNICODE = """dim n
+leg i, j, k : n
+A: [i, j]
+u, v: [i]
+s1 = u · A · v[i → j]
+I3 = δ[i, j, k]
+g = ∂(s1)/∂(u)
+"""
+
+
+def _unicode_sources() -> list[str]:
     path = SHARED / "examples" / "18_unicode.stn"
-    if not path.is_file():
-        pytest.skip("shared/ folder not available")
-    stmts = {
-        s.name: s for s in parse_text(path.read_text(encoding="utf-8")).stmts if isinstance(s, ast.Assign)
-    }
+    return [UNICODE] + ([path.read_text(encoding="utf-8")] if path.is_file() else [])
+
+
+@pytest.mark.parametrize("source", _unicode_sources(), ids=lambda s: "own" if s is UNICODE else "corpus")
+def test_unicode_example_file(source: str) -> None:
+    stmts = {s.name: s for s in parse_text(source).stmts if isinstance(s, ast.Assign)}
     assert strip(stmts["s1"].value) == strip(expr_of("u @ A @ v[i -> j]"))
     assert strip(stmts["I3"].value) == strip(expr_of("delta[i, j, k]"))
     assert isinstance(stmts["g"].value, ast.Deriv)
